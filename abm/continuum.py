@@ -1,0 +1,34 @@
+"""Submodel: the partnering continuum of each tie, with hysteresis.
+
+Levels: 0 none, 1 connecting, 2 cooperating, 3 coordinating, 4 collaborating
+(Himmelman 2002; Dow 2015). A pair's readiness is its mutual trust (the lower
+of the two directions) x (1 - the higher of the two turfs): each step asks
+more trust and more willingness to share turf. Level k needs readiness at
+least ``k x readiness_step``. A ready pair steps up one level with chance
+``step_up_probability`` a month, and beyond connecting only if both invested
+joint effort last month. A pair steps down one level when readiness falls
+below its level's threshold less ``continuum_hysteresis``. Convening by
+oversight forces first contact: a pair at level 0 is brought to connecting
+with chance ``convening`` (Provan & Milward 1995).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def readiness(trust_ab, trust_ba, turf_a, turf_b):
+    return np.minimum(trust_ab, trust_ba) * (1.0 - np.maximum(turf_a, turf_b))
+
+
+def update_levels(level, ready, engaged, convened, p, rng):
+    """Return new pair levels (int8) from current ``level`` and ``ready``."""
+    step = p["readiness_step"]
+    next_threshold = (level + 1) * step
+    can_rise = (level < 4) & (ready >= next_threshold) & ((level == 0) | engaged)
+    rises = can_rise & (rng.random(level.size) < p["step_up_probability"])
+    falls = (level > 0) & (ready < level * step - p["continuum_hysteresis"])
+    forced = (level == 0) & convened
+    new = level + rises.astype(np.int8) - falls.astype(np.int8)
+    new = np.where(forced, np.maximum(new, 1), new)
+    return new.astype(np.int8)

@@ -1,0 +1,159 @@
+"""Metrics collected every month, and the collector that stores them.
+
+Model-level columns (one row per month) are listed in ``MODEL_METRICS``
+with their meaning; organisation- and tie-level tables are optional.
+The collector keeps Mesa's DataCollector method names
+(``get_model_vars_dataframe``, ``get_agent_vars_dataframe``) and adds
+``get_tie_table``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .network import LEVELS
+from .voice import gini
+
+MODEL_METRICS: dict[str, str] = {
+    "trust_mean": "Mean trust over all active directed ties (0-1)",
+    "turf_mean": "Mean turf over active organisations (0-1)",
+    "share_connecting": "Share of partnerships at the connecting level",
+    "share_cooperating": "Share of partnerships at the cooperating level",
+    "share_coordinating": "Share of partnerships at the coordinating level",
+    "share_collaborating": "Share of partnerships at the collaborating level",
+    "collaboration_index": "Mean continuum level of partnerships / 4 (0 none - 1 all collaborating)",
+    "joint_projects": "Joint projects that succeeded this month",
+    "joint_work_share": "Mean share of discretionary capacity put into joint work",
+    "gaming_share": "Mean share of discretionary capacity put into gaming",
+    "capability": "Mean shared capability (0-1) of the ICSs",
+    "system_outcome": "Mean system outcome of the ICSs (0-1)",
+    "org_performance": "Mean true performance of organisations (0-1)",
+    "reported_performance": "Mean reported performance of organisations (0-1)",
+    "gaming_detected": "Organisations detected gaming this month",
+    "sanctions": "Sanctions imposed this month",
+    "compliance_burden": "Mean share of capacity consumed by compliance with oversight",
+    "pressure_mean": "Mean operational and financial pressure (0-1)",
+    "voice_gini": "Gini of voice within ICSs (mean over ICSs)",
+    "acute_decision_share": "Share of realised joint decisions' weight held by acute trusts",
+    "council_vcse_inclusion": "Mean continuum level / 4 of ties involving councils or VCSE bodies",
+}
+
+AGENT_COLUMNS = ("kind", "system", "place", "turf", "trust_given", "trust_received", "voice",
+                 "pressure", "true_performance", "reported_performance", "segment", "joint_work_share")
+
+
+def model_metrics(model) -> dict[str, float]:
+    orgs, ties = model.orgs, model.ties
+    act_org = orgs.active
+    pair_active = ties.active[0::2]
+    levels = ties.level[0::2][pair_active]
+    n_pairs = max(levels.size, 1)
+    counts = np.bincount(levels, minlength=5)
+    voice_gini = np.mean([gini(orgs.voice[(orgs.system == s) & act_org]) for s in range(orgs.n_systems)])
+    involved = ties.active & (orgs.is_kind("local_authority", "vcse", "vcse_alliance")[ties.src])
+    disc = np.maximum(orgs.discretionary, 1e-12)
+    last = model.last_month
+    return {
+        "trust_mean": float(ties.trust[ties.active].mean()) if ties.active.any() else 0.0,
+        "turf_mean": float(orgs.turf[act_org].mean()),
+        **{f"share_{LEVELS[k]}": float(counts[k] / n_pairs) for k in range(1, 5)},
+        "collaboration_index": float(levels.mean() / 4.0) if levels.size else 0.0,
+        "joint_projects": int(last["successes"]),
+        "joint_work_share": float((orgs.joint_work / disc)[act_org].mean()),
+        "gaming_share": float((orgs.gaming_work / disc)[act_org].mean()),
+        "capability": float(model.capability.mean()),
+        "system_outcome": float(model.system_outcome.mean()),
+        "org_performance": float(orgs.true_performance[act_org].mean()),
+        "reported_performance": float(orgs.reported_performance[act_org].mean()),
+        "gaming_detected": int(orgs.gaming_detected.sum()),
+        "sanctions": int(orgs.sanctioned.sum()),
+        "compliance_burden": float(orgs.compliance[act_org].mean()),
+        "pressure_mean": float(orgs.pressure[act_org].mean()),
+        "voice_gini": float(voice_gini),
+        "acute_decision_share": float(last["acute_decision_share"]),
+        "council_vcse_inclusion": float(ties.level[involved].mean() / 4.0) if involved.any() else 0.0,
+    }
+
+
+class MetricsCollector:
+    """Stores model-level metrics every month, and optionally organisation and tie tables."""
+
+    def __init__(self, collect_agents: bool = True, collect_ties: bool = False):
+        self.collect_agents = collect_agents
+        self.collect_ties = collect_ties
+        self.model_vars: dict[str, list] = {"month": []}
+        self._agent_frames: list[pd.DataFrame] = []
+        self._tie_tables: dict[int, pd.DataFrame] = {}
+
+    def collect(self, model) -> None:
+        month = int(model.month)
+        row = model_metrics(model)
+        self.model_vars["month"].append(month)
+        for key, value in row.items():
+            self.model_vars.setdefault(key, []).append(value)
+        if self.collect_agents:
+            frame = agent_table(model)
+            frame.insert(0, "month", month)
+            self._agent_frames.append(frame)
+        if self.collect_ties:
+            self._tie_tables[month] = tie_table(model)
+
+    def get_model_vars_dataframe(self) -> pd.DataFrame:
+        """One row per month collected (month 0 is the initial state)."""
+        return pd.DataFrame(self.model_vars).set_index("month")
+
+    def get_agent_vars_dataframe(self) -> pd.DataFrame:
+        """One row per organisation and month, indexed by (month, AgentID)."""
+        if not self._agent_frames:
+            return pd.DataFrame(columns=["month", "AgentID", *AGENT_COLUMNS]).set_index(["month", "AgentID"])
+        return pd.concat(self._agent_frames, ignore_index=True).set_index(["month", "AgentID"])
+
+    def get_tie_table(self, month: int | None = None) -> pd.DataFrame:
+        """The tie table of a collected month (the last collected if None)."""
+        if not self._tie_tables:
+            raise LookupError("no tie tables collected: create the model with collect_ties=True, or use model.tie_table()")
+        if month is None:
+            month = max(self._tie_tables)
+        if month not in self._tie_tables:
+            raise LookupError(f"month {month} was not collected; collected months: {min(self._tie_tables)}-{max(self._tie_tables)}")
+        return self._tie_tables[month]
+
+
+def agent_table(model) -> pd.DataFrame:
+    orgs, ties = model.orgs, model.ties
+    ids = np.array([o.unique_id for o in model.organisations])
+    disc = np.maximum(orgs.discretionary, 1e-12)
+    frame = pd.DataFrame({
+        "AgentID": ids,
+        "kind": orgs.kind,
+        "system": orgs.system,
+        "place": orgs.place,
+        "turf": orgs.turf,
+        "trust_given": ties.mean_by_source(ties.trust),
+        "trust_received": ties.mean_by_target(ties.trust),
+        "voice": orgs.voice,
+        "pressure": orgs.pressure,
+        "true_performance": orgs.true_performance,
+        "reported_performance": orgs.reported_performance,
+        "segment": orgs.segment,
+        "joint_work_share": orgs.joint_work / disc,
+    })
+    return frame[orgs.active].reset_index(drop=True)
+
+
+def tie_table(model) -> pd.DataFrame:
+    ties, orgs = model.ties, model.orgs
+    ids = np.array([o.unique_id for o in model.organisations])
+    act = ties.active
+    return pd.DataFrame({
+        "source": ids[ties.src[act]],
+        "target": ids[ties.dst[act]],
+        "source_kind": orgs.kind[ties.src[act]],
+        "target_kind": orgs.kind[ties.dst[act]],
+        "trust": ties.trust[act],
+        "damage": ties.damage[act],
+        "record": ties.record[act],
+        "level": ties.level[act],
+        "level_name": np.array(LEVELS, dtype=object)[ties.level[act]],
+    })

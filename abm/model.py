@@ -1,0 +1,394 @@
+"""ICSModel: organisations, their ties, regulators and the regime, month by month.
+
+One step is one month. The order within a month (docs/ODD.md, "Process
+overview and scheduling"):
+
+ 1. scheduled events (regime changes, mergers, turnover, cuts, shocks)
+ 2. pressure and capacity
+ 3. voice
+ 4. oversight demands: compliance, scrutiny, inspection chances
+ 5. effort choice: own targets, joint work, gaming
+ 6. joint work on ties: projects, small wins, benefit sharing, delayed capability
+ 7. performance (true and reported) and system outcome
+ 8. oversight acts: inspections, gaming detection, sanctions; quarterly segments
+ 9. trust (kept commitments, small wins, reputation)
+10. turf
+11. continuum levels
+12. learning (satisfaction against aspiration)
+13. metrics
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import Any
+
+import mesa
+import numpy as np
+
+from agents.organisation import ORGANISATION_KINDS, Organisation
+from agents.regulator import CQCInspector, NHSEOverseer
+
+from . import continuum, effort, joint_work, performance, pressure, turf, voice
+from .events import ScheduledEvent, check_event
+from .metrics import MetricsCollector, tie_table
+from .network import TieNetwork
+from .parameters import DEFAULTS, PARAMETERS, REGIME_KNOBS, check_name
+from .regimes import Regime, resolve_regime
+from .rules import resolve_rules
+from .structure import build_structure
+from .trust import combine_observations
+
+SANCTION_DECAY = 0.9   # assumption: a sanction's effect on turf halves in about 7 months
+SUPPORT_DECAY = 0.9    # assumption: improvement support fades likewise
+
+
+class ICSModel(mesa.Model):
+    """Collaboration in one or more Integrated Care Systems.
+
+    Every parameter is a keyword with a default (see ``abm.parameters``);
+    ``regime`` names a preset whose knobs any of ``oversight_intensity``,
+    ``system_focus``, ``sanction_severity``, ``prescriptiveness``,
+    ``earned_autonomy`` and ``funding_flexibility`` override.
+
+    Extension keywords (not model parameters):
+        organisation_classes: {kind name: subclass} to swap a built-in kind.
+        extra_organisations: {Organisation subclass: count per ICS} to add kinds.
+        rules: {rule name: function or registered name} to swap a decision rule.
+        events: [(month, kind, {options})] structural events to schedule.
+        regulators: list of Regulator classes (default NHSEOverseer, CQCInspector).
+    """
+
+    def __init__(
+        self,
+        *,
+        organisation_classes: dict[str, type[Organisation]] | None = None,
+        extra_organisations: dict[type[Organisation], int] | None = None,
+        rules: dict | None = None,
+        events: list | None = None,
+        regulators: list | None = None,
+        **params: Any,
+    ):
+        for name in params:
+            check_name(name)
+        p = dict(DEFAULTS)
+        for name, value in params.items():
+            p[name] = PARAMETERS[name].validate(value)
+        super().__init__(rng=p["rng"])
+        self.p = p
+        self.rules = resolve_rules(rules)
+        self._regime = resolve_regime(p["regime"], **{k: p[k] for k in REGIME_KNOBS})
+        for k in REGIME_KNOBS:
+            p[k] = getattr(self._regime, k)
+        self.regime_history: list[tuple[int, Regime]] = [(0, self._regime)]
+
+        kinds = dict(ORGANISATION_KINDS)
+        for name, cls in (organisation_classes or {}).items():
+            if name not in ORGANISATION_KINDS:
+                raise ValueError(f"organisation_classes: unknown kind {name!r}; kinds are {', '.join(ORGANISATION_KINDS)}")
+            if not (isinstance(cls, type) and issubclass(cls, ORGANISATION_KINDS[name])):
+                raise TypeError(f"organisation_classes[{name!r}] must subclass {ORGANISATION_KINDS[name].__name__}")
+            kinds[name] = cls
+        extra = dict(extra_organisations or {})
+        for cls, count in extra.items():
+            if not (isinstance(cls, type) and issubclass(cls, Organisation)):
+                raise TypeError(f"extra_organisations: {cls!r} is not an Organisation subclass")
+            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+                raise ValueError(f"extra_organisations[{cls.__name__}]: count {count!r} must be a whole number >= 0")
+
+        # --- structure ---------------------------------------------------------
+        structure = build_structure(p, kinds, extra, self.rng)
+        self.n_places = structure.n_places
+        self.place_system = np.array(structure.place_system, dtype=np.int64)
+        self.organisations: list[Organisation] = [
+            spec.cls(self, index=i, system=spec.system, place=spec.place, systems=spec.systems)
+            for i, spec in enumerate(structure.specs)
+        ]
+        from .state import OrganisationArrays
+
+        self.orgs = OrganisationArrays(self.organisations, p["n_systems"])
+        self.ties = TieNetwork(structure.pairs, len(self.organisations))
+        regulator_classes = regulators if regulators is not None else [NHSEOverseer, CQCInspector]
+        self.regulators = [cls(self) for cls in regulator_classes]
+
+        self._initialise_state()
+        self.capability_pipeline = joint_work.CapabilityPipeline(p["n_systems"], p["capability_delay"], p["capability_decay"])
+        self.capability = performance.capability_level(self.capability_pipeline.stock)
+        self.system_outcome = performance.system_outcome(self.orgs, self.capability)
+        self.last_month = {"successes": 0, "acute_decision_share": 0.0}
+        self._schedule: list[ScheduledEvent] = []
+        for item in events or []:
+            month, kind, *rest = item
+            self.schedule_structural_event(month, kind, **(rest[0] if rest else {}))
+
+        self.datacollector = MetricsCollector(p["collect_agents"], p["collect_ties"])
+        self.datacollector.collect(self)
+
+    # ------------------------------------------------------------------ set-up
+    def _initialise_state(self) -> None:
+        p, orgs, ties, rng = self.p, self.orgs, self.ties, self.rng
+        orgs.base_turf[:] = np.clip(p["initial_turf"] * orgs.turf_disposition, 0.0, 1.0)
+        orgs.turf[:] = np.clip(orgs.base_turf + rng.normal(0.0, 0.05, orgs.n), 0.0, 1.0)
+        ties.trust[:] = np.clip(p["initial_trust"] + rng.normal(0.0, 0.05, ties.n), 0.0, 1.0)
+        ties.record[:] = p["initial_trust"]
+        # Organisations that sit together at the ICB/ICP table start connected.
+        tier = np.array([o.tier == "system" for o in self.organisations])
+        start_connected = tier[ties.src] & tier[ties.dst]
+        ties.level[:] = start_connected.astype(np.int8)
+        pressure.update_pressure(orgs, p, 0)
+        voice.update_voice(orgs, p)
+        orgs.discretionary[:] = orgs.capacity
+        orgs.true_performance[:] = 0.5
+        orgs.reported_performance[:] = 0.5
+        orgs.aspiration[:] = 0.5
+        orgs.payoff[:] = 0.5
+
+    # ------------------------------------------------------------------ regime
+    @property
+    def regime(self) -> Regime:
+        """The accountability regime in force."""
+        return self._regime
+
+    @property
+    def month(self) -> int:
+        """Months simulated so far (the Mesa clock ``time``)."""
+        return int(self.time)
+
+    def set_regime(self, regime: str | Regime | None = None, **knobs: float | None) -> Regime:
+        """Change the regime now: a preset name and/or knob overrides.
+
+        With no preset name the current regime's knobs are overridden.
+        """
+        base = self._regime if regime is None else regime
+        new = resolve_regime(base, **knobs)
+        self._regime = new
+        for k in REGIME_KNOBS:
+            self.p[k] = getattr(new, k)
+        self.p["regime"] = new.name
+        self.regime_history.append((self.month, new))
+        return new
+
+    def schedule_regime(self, month: int, regime: str | None = None, **knobs: float | None) -> None:
+        """Change the regime at the start of ``month`` (e.g. a new government)."""
+        if regime is not None:
+            PARAMETERS["regime"].validate(regime)
+        for key, value in knobs.items():
+            if key not in REGIME_KNOBS:
+                check_name(key, "regime knob")
+                raise TypeError(f"{key!r} is not a regime knob; knobs are {', '.join(REGIME_KNOBS)}")
+            if value is not None:
+                PARAMETERS[key].validate(value)
+        self.schedule_structural_event(month, "regime", regime=regime, **knobs)
+
+    # ------------------------------------------------------------------ events
+    def schedule_structural_event(self, month: int, kind: str, **options: Any) -> None:
+        """Schedule an event at the start of ``month`` (see ``abm.events``)."""
+        full = check_event(kind, month, options)
+        if month <= self.month and self.steps > 0:
+            raise ValueError(f"event {kind!r}: month {month} has passed (the model is at month {self.month})")
+        bisect.insort(self._schedule, ScheduledEvent(month, kind, full))
+
+    def trigger(self, kind: str, **options: Any) -> None:
+        """Apply an event now (the browser view's shock, merger and cut buttons)."""
+        self._apply_event(kind, check_event(kind, max(self.month, 0), options))
+
+    def _apply_event(self, kind: str, o: dict) -> None:
+        orgs, ties, p = self.orgs, self.ties, self.p
+        if kind == "regime":
+            self.set_regime(o["regime"], **{k: o[k] for k in REGIME_KNOBS})
+            return
+        in_system = np.ones(orgs.n, dtype=bool) if o.get("system") is None else (orgs.system == int(o["system"]))
+        if kind == "demand_shock":
+            orgs.shock[in_system & orgs.active] += float(o["size"])
+            return
+        chosen = np.flatnonzero(orgs.active & in_system & (orgs.kind == o["kind"]))
+        if kind == "budget_cut":
+            orgs.budget[chosen] *= 1.0 - float(o["share"])
+            orgs.shock[chosen] += 2.0 * float(o["share"])
+        elif kind == "merger":
+            if chosen.size < 2:
+                return  # nothing to merge
+            keep, gone = chosen[0], chosen[-1]
+            orgs.budget[keep] += orgs.budget[gone]
+            orgs.active[gone] = False
+            ties.deactivate_org(gone)
+            self.organisations[gone].remove()
+            orgs.turf[keep] = min(1.0, orgs.turf[keep] + 0.2)
+            into_keep = ties.active & (ties.dst == keep)
+            ties.trust[into_keep] += 0.5 * (p["initial_trust"] - ties.trust[into_keep])
+        elif kind == "leadership_turnover":
+            if chosen.size == 0:
+                return
+            who = chosen[int(self.rng.integers(chosen.size))]
+            touched = ties.active & ((ties.src == who) | (ties.dst == who))
+            ties.trust[touched] += 0.5 * (p["initial_trust"] - ties.trust[touched])
+            ties.damage[touched] *= 0.5
+            orgs.propensity[who] = 0.0
+            orgs.turf[who] = orgs.base_turf[who]
+
+    # ------------------------------------------------------------------ step
+    def step(self) -> None:
+        p, orgs, ties, rng = self.p, self.orgs, self.ties, self.rng
+        month = self.month  # Mesa has already advanced the clock to this month
+        while self._schedule and self._schedule[0].month <= month:
+            event = self._schedule.pop(0)
+            self._apply_event(event.kind, event.options)
+        regime = self._regime
+        act = orgs.active
+
+        # 2-3. pressure, capacity, voice
+        pressure.update_pressure(orgs, p, month)
+        voice.update_voice(orgs, p)
+
+        # 4. oversight demands
+        nhse, *others = self.regulators
+        covered = np.zeros(orgs.n, dtype=bool)
+        inspection_rate = np.zeros(orgs.n)
+        for reg in self.regulators:
+            covered |= reg.covers(self)
+            inspection_rate = 1.0 - (1.0 - inspection_rate) * (1.0 - reg.inspection_rate(self))
+        relief = 1.0 - regime.earned_autonomy * orgs.autonomy
+        asks = p["compliance_load"] * regime.oversight_intensity * (0.25 + 0.75 * regime.prescriptiveness) * relief
+        orgs.compliance[:] = np.minimum(covered * asks + 0.1 * (orgs.segment == 4) * regime.oversight_intensity,
+                                        0.9 * orgs.capacity)
+        orgs.discretionary[:] = (orgs.capacity - orgs.compliance) * act
+        orgs.scrutiny[:] = covered * regime.oversight_intensity * relief * (1.0 - regime.system_focus / 2.0)
+        convening = p["convening_strength"] * regime.oversight_intensity
+
+        # 5. effort choice
+        expected = ties.mean_by_source(0.5 * (ties.trust + ties.record))
+        has_partners = (ties.sum_by_source((ties.level > 0).astype(float)) > 0).astype(float)
+        utilities = effort.effort_utilities(orgs, expected, has_partners, regime, p, inspection_rate)
+        shares = self.rules["effort_choice"](utilities, orgs.propensity, p)
+        orgs.own_work[:] = shares[:, effort.OWN] * orgs.discretionary
+        orgs.joint_work[:] = shares[:, effort.JOINT] * orgs.discretionary
+        orgs.gaming_work[:] = shares[:, effort.GAMING] * orgs.discretionary
+        total = np.maximum(orgs.capacity, 1e-12)
+        orgs.effort_own[:] = orgs.own_work / total
+        orgs.effort_joint[:] = orgs.joint_work / total
+        orgs.effort_gaming[:] = orgs.gaming_work / total
+        orgs.effort_compliance[:] = orgs.compliance / total
+
+        # 6. joint work
+        joint_work.invest(ties, orgs.joint_work)
+        result = joint_work.run_projects(ties, orgs, convening, regime.funding_flexibility, p, rng)
+        joint_work.sharing_and_wins(ties, orgs, result)
+        a, b = ties.src[0::2], ties.dst[0::2]
+        inflow = (np.bincount(orgs.system[a], weights=0.5 * result.output, minlength=orgs.n_systems)
+                  + np.bincount(orgs.system[b], weights=0.5 * result.output, minlength=orgs.n_systems))
+        n_in_system = np.maximum(np.bincount(orgs.system, weights=act.astype(float), minlength=orgs.n_systems), 1)
+        self.capability_pipeline.add(inflow / n_in_system)
+        self.capability = performance.capability_level(self.capability_pipeline.stock)
+        self._record_decisions(result)
+
+        # 7. performance
+        orgs.sanction_stock *= SANCTION_DECAY
+        orgs.support *= SUPPORT_DECAY
+        performance.update_performance(orgs, self.capability, p)
+
+        # 8. oversight acts
+        inspected = np.zeros(orgs.n, dtype=bool)
+        detected = np.zeros(orgs.n, dtype=bool)
+        for reg in self.regulators:
+            i, d = reg.inspect(self)
+            inspected |= i
+            detected |= d
+        orgs.inspected[:] = inspected
+        orgs.gaming_detected[:] = detected
+        orgs.reported_performance[detected] = orgs.true_performance[detected]
+        sanctioned = detected.copy()
+        self.system_outcome = performance.system_outcome(orgs, self.capability)
+        if month % nhse.review_interval == 0 and hasattr(nhse, "segment"):
+            orgs.segment[:] = nhse.segment(self)
+            orgs.autonomy[:] = (orgs.segment == 1).astype(float)
+            bottom = (orgs.segment == 4) & (rng.random(orgs.n) < regime.oversight_intensity)
+            orgs.support[bottom] += p["improvement_support"] * regime.oversight_intensity * 0.1
+            sanctioned |= bottom
+            # free-riding: retreat from joint work while held to system metrics
+            sys_mean = np.bincount(orgs.system, weights=orgs.joint_work * act, minlength=orgs.n_systems) / n_in_system
+            free_riding = covered & (orgs.joint_work < 0.5 * sys_mean[orgs.system])
+            caught = free_riding & (rng.random(orgs.n) < regime.oversight_intensity * regime.system_focus * p["free_rider_deterrence"])
+            sanctioned |= caught
+        orgs.sanctioned[:] = sanctioned & act
+        orgs.sanction_stock[orgs.sanctioned] += regime.sanction_severity
+
+        # 9. trust
+        self._update_trust(result, detected)
+
+        # 10. turf
+        drivers = {
+            "base": orgs.base_turf,
+            "scrutiny": orgs.scrutiny,
+            "sanctions": np.minimum(orgs.sanction_stock, 1.0),
+            "scarcity": turf.scarcity(orgs, regime),
+            "unfairness": orgs.unfairness,
+            "wins": orgs.wins,
+            "shared_purpose": np.full(orgs.n, regime.system_focus),
+        }
+        turf.update_turf(orgs, self.rules["turf_target"](drivers, p), p)
+
+        # 11. continuum
+        engaged = result.attempted
+        ready = continuum.readiness(ties.trust[0::2], ties.trust[1::2], orgs.turf[a], orgs.turf[b])
+        tier = self._system_tier
+        convened = (tier[a] | tier[b]) & (rng.random(a.size) < 0.1 * convening)
+        new_level = continuum.update_levels(ties.level[0::2], ready, engaged, convened, p, rng)
+        new_level = np.where(ties.active[0::2], new_level, 0).astype(np.int8)
+        ties.level[0::2] = new_level
+        ties.level[1::2] = new_level
+
+        # 12. learning
+        focus = regime.system_focus
+        orgs.payoff[:] = ((1.0 - focus) * orgs.reported_performance + focus * self.system_outcome[orgs.system]
+                          - 0.5 * orgs.sanctioned)
+        effort.learn(orgs, shares, p)
+
+        # 13. metrics
+        self.datacollector.collect(self)
+
+    @property
+    def _system_tier(self) -> np.ndarray:
+        if not hasattr(self, "_tier_cache"):
+            self._tier_cache = np.array([o.tier == "system" for o in self.organisations])
+        return self._tier_cache
+
+    def _record_decisions(self, result) -> None:
+        succ = np.repeat(result.success, 2)
+        acute = self.orgs.kind[self.ties.src] == "acute"
+        n = result.success.sum()
+        self.last_month = {
+            "successes": int(n),
+            "acute_decision_share": float((result.benefit_share * succ * acute).sum() / n) if n else 0.0,
+        }
+
+    def _update_trust(self, result, detected: np.ndarray) -> None:
+        p, orgs, ties = self.p, self.orgs, self.ties
+        # kept commitments, observed where the source invested
+        ties.record += p["record_smoothing"] * result.observed * (result.kept - ties.record)
+        parts = [(result.kept, result.observed)]
+        # reputation: observers see third parties' gaming (bad) and successes (good)
+        bad = detected[ties.dst].astype(float)
+        parts.append((np.zeros(ties.n), np.minimum(1.0, p["reputation_weight"] * p["negativity_bias"]) * bad))
+        succ_pairs = np.repeat(result.success, 2).astype(float)
+        successes = np.bincount(ties.src, weights=succ_pairs, minlength=orgs.n)
+        success_rate = np.minimum(1.0, successes / np.maximum(ties.out_degree, 1))
+        parts.append((np.ones(ties.n), p["reputation_weight"] * success_rate[ties.dst] * (1.0 - result.observed)))
+        obs, weight = combine_observations(parts)
+        weight = weight * ties.active
+        ties.trust[:], ties.damage[:] = self.rules["trust_update"](ties.trust, ties.damage, obs, weight, p)
+        # small wins raise both partners' trust, within the damage ceiling
+        ceiling = 1.0 - ties.damage
+        boost = p["small_win_boost"] * succ_pairs * np.maximum(ceiling - ties.trust, 0.0)
+        ties.trust += boost
+
+    # ------------------------------------------------------------------ views
+    def tie_table(self):
+        """The current tie table: source, target, kinds, trust, damage, record, level."""
+        return tie_table(self)
+
+    def organisations_of(self, kind: str) -> list[Organisation]:
+        return [o for o in self.organisations if o.kind == kind and o.active]
+
+    def network(self):
+        """The current ties as a networkx DiGraph."""
+        return self.ties.to_networkx(self.organisations)

@@ -1,0 +1,83 @@
+"""Directed ties between organisations, held as arrays.
+
+Every partnership is a pair of directed ties i->j and j->i stored next to
+each other: tie ``2k`` and ``2k+1`` are the two directions of pair ``k``, so
+the reverse of tie ``e`` is ``e ^ 1``. Per-tie state (trust, reputation
+damage, continuum level, record of kept commitments) lives in NumPy arrays;
+nothing on the monthly path loops over ties in Python.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+
+LEVELS = ("none", "connecting", "cooperating", "coordinating", "collaborating")
+
+
+class TieNetwork:
+    """Arrays of directed ties among ``n_orgs`` organisations."""
+
+    def __init__(self, pairs: np.ndarray, n_orgs: int):
+        pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+        self.n_orgs = n_orgs
+        self.n_pairs = len(pairs)
+        self.src = np.empty(2 * self.n_pairs, dtype=np.int64)
+        self.dst = np.empty(2 * self.n_pairs, dtype=np.int64)
+        self.src[0::2], self.dst[0::2] = pairs[:, 0], pairs[:, 1]
+        self.src[1::2], self.dst[1::2] = pairs[:, 1], pairs[:, 0]
+        self.rev = np.arange(2 * self.n_pairs) ^ 1
+        n = 2 * self.n_pairs
+        self.trust = np.zeros(n)
+        self.damage = np.zeros(n)
+        self.record = np.zeros(n)
+        self.level = np.zeros(n, dtype=np.int8)
+        self.investment = np.zeros(n)      # joint effort put into the tie this month
+        self.active = np.ones(n, dtype=bool)
+        self._refresh_degree()
+
+    @property
+    def n(self) -> int:
+        return self.src.size
+
+    def _refresh_degree(self) -> None:
+        w = self.active.astype(float)
+        self.out_degree = np.bincount(self.src, weights=w, minlength=self.n_orgs)
+        self.in_degree = np.bincount(self.dst, weights=w, minlength=self.n_orgs)
+
+    def deactivate_org(self, index: int) -> None:
+        """Remove an organisation's ties (for mergers)."""
+        gone = (self.src == index) | (self.dst == index)
+        self.active[gone] = False
+        self.level[gone] = 0
+        self.investment[gone] = 0.0
+        self._refresh_degree()
+
+    def sum_by_source(self, values: np.ndarray) -> np.ndarray:
+        return np.bincount(self.src, weights=values * self.active, minlength=self.n_orgs)
+
+    def sum_by_target(self, values: np.ndarray) -> np.ndarray:
+        return np.bincount(self.dst, weights=values * self.active, minlength=self.n_orgs)
+
+    def mean_by_source(self, values: np.ndarray) -> np.ndarray:
+        """Mean over each organisation's outgoing ties (0 where it has none)."""
+        return self.sum_by_source(values) / np.maximum(self.out_degree, 1)
+
+    def mean_by_target(self, values: np.ndarray) -> np.ndarray:
+        """Mean over each organisation's incoming ties (0 where it has none)."""
+        return self.sum_by_target(values) / np.maximum(self.in_degree, 1)
+
+    def to_networkx(self, organisations=None) -> nx.DiGraph:
+        """The active ties as a networkx DiGraph with trust and level on each edge."""
+        g = nx.DiGraph()
+        g.add_nodes_from(range(self.n_orgs))
+        for e in np.flatnonzero(self.active):
+            g.add_edge(
+                int(self.src[e]), int(self.dst[e]),
+                trust=float(self.trust[e]), level=int(self.level[e]),
+                damage=float(self.damage[e]),
+            )
+        if organisations is not None:
+            for org in organisations:
+                g.nodes[org.index].update(kind=org.kind, system=org.system, place=org.place)
+        return g

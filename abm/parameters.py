@@ -1,0 +1,246 @@
+"""The one parameter table of the model.
+
+Every model parameter is declared here once, with its default, allowed range,
+unit, meaning and source. The model's constructor, the experiment files, the
+browser view's controls, the error messages and the ODD's parameter table
+(`python -m abm.parameters` prints it as Markdown) all read this table.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass
+from numbers import Integral, Real
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One model parameter.
+
+    ``kind`` is ``"int"``, ``"float"``, ``"bool"``, ``"choice"`` or ``"seed"``.
+    A float regime knob whose default is ``None`` takes its value from the
+    regime preset.
+    """
+
+    name: str
+    default: Any
+    kind: str
+    low: float | None = None
+    high: float | None = None
+    unit: str = ""
+    meaning: str = ""
+    source: str = ""
+    group: str = ""
+    choices: tuple[str, ...] = ()
+
+    def allowed(self) -> str:
+        """Say in words which values are allowed."""
+        if self.kind == "choice":
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.kind == "bool":
+            return "true or false"
+        if self.kind == "seed":
+            return "a non-negative whole number or None"
+        kind = "a whole number" if self.kind == "int" else "a number"
+        text = f"{kind} in [{_fmt(self.low)}, {_fmt(self.high)}]"
+        if self.default is None:
+            text += " or None (take the regime preset's value)"
+        return text
+
+    def validate(self, value: Any) -> Any:
+        """Return ``value`` converted to this parameter's type, or raise ValueError."""
+        if self.kind == "seed":
+            if value is None:
+                return None
+            if isinstance(value, str) and value.strip().isdigit():
+                value = int(value.strip())
+            if isinstance(value, Integral) and not isinstance(value, bool) and value >= 0:
+                return int(value)
+            self._fail(value)
+        if self.kind == "choice":
+            if isinstance(value, str) and value in self.choices:
+                return value
+            self._fail(value)
+        if self.kind == "bool":
+            if isinstance(value, bool):
+                return value
+            self._fail(value)
+        if value is None and self.default is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, Real):
+            self._fail(value)
+        if self.kind == "int":
+            if isinstance(value, Integral):
+                value = int(value)
+            elif float(value).is_integer():
+                value = int(value)
+            else:
+                self._fail(value)
+        else:
+            value = float(value)
+            if math.isnan(value):
+                self._fail(value)
+        if not (self.low <= value <= self.high):
+            self._fail(value)
+        return value
+
+    def _fail(self, value: Any) -> None:
+        raise ValueError(
+            f"parameter {self.name!r} got {value!r}; allowed: {self.allowed()}"
+        )
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return ""
+    return f"{x:g}"
+
+
+_SOURCES = {
+    "register": "NHS trust register 2024/25 via DOMAIN.md §1",
+    "lga": "LGA figures via DOMAIN.md §1",
+    "seed002": "Peters et al. (seed 002), DOMAIN.md §1",
+}
+
+# Regime knob names, in the order the presets list them.
+REGIME_KNOBS = (
+    "oversight_intensity",
+    "system_focus",
+    "sanction_severity",
+    "prescriptiveness",
+    "earned_autonomy",
+    "funding_flexibility",
+)
+
+# Filled by abm.regimes (kept here so the choice list and the presets agree).
+REGIME_NAMES = ("top_down", "permissive", "earned_autonomy", "system_oversight", "hands_off")
+
+_TABLE: tuple[Parameter, ...] = (
+    # --- structure -------------------------------------------------------
+    Parameter("n_systems", 1, "int", 1, 42, "ICSs", "Number of Integrated Care Systems in the model (42 is England).", "Since July 2022 England has 42 ICSs (seed 002)", "structure"),
+    Parameter("n_acute", 3, "int", 0, 12, "per ICS", "Acute hospital trusts per ICS.", "median 3 (range 1-12), " + _SOURCES["register"], "structure"),
+    Parameter("n_mental_health", 1, "int", 0, 3, "per ICS", "Mental-health (or combined MH/community) trusts per ICS.", "median 1 (range 0-3), " + _SOURCES["register"], "structure"),
+    Parameter("mental_health_span", 1, "int", 1, 3, "ICSs", "How many neighbouring ICSs one mental-health trust serves.", "MH trusts often serve 2-3 ICSs, DOMAIN.md §1", "structure"),
+    Parameter("n_community", 1, "int", 0, 2, "per ICS", "Community-only trusts per ICS.", "range 0-2, " + _SOURCES["register"], "structure"),
+    Parameter("ambulance_span", 4, "int", 1, 42, "ICSs", "How many neighbouring ICSs one ambulance trust serves.", "10 ambulance trusts each span about 4 ICSs, DOMAIN.md §1", "structure"),
+    Parameter("n_local_authorities", 4, "int", 1, 14, "per ICS", "Upper-tier councils per ICS; each is one place.", "mean 3.6 (range 1-14), " + _SOURCES["lga"] + "; place = council footprint (seed 002)", "structure"),
+    Parameter("n_vcse", 10, "int", 0, 3000, "per ICS", "Active VCSE providers per ICS (besides the one VCSE alliance).", "5-20 active providers, ~3,000 charities per ICS, DOMAIN.md §1", "structure"),
+    Parameter("n_primary_care", 30, "int", 0, 100, "per ICS", "Primary care networks (GP practice groups) per ICS, spread over places.", "Assumption: about 1,250 PCNs in England / 42 ICSs (NHS England); weakly heard (seed 002)", "structure"),
+    Parameter("place_degree", 6.0, "float", 0, 50, "ties", "Mean number of partners a place-level organisation has inside its own place.", "Assumption (neighbourhood networks, seed 002)", "structure"),
+    # --- initial state ----------------------------------------------------
+    Parameter("initial_trust", 0.4, "float", 0, 1, "0-1", "Mean initial trust on every tie: a history of joint working.", "Assumption; 'history of working together' speeds progress (seed 002)", "initial state"),
+    Parameter("initial_turf", 0.5, "float", 0, 1, "0-1", "Mean initial turf; scaled by each kind's own defensiveness.", "Assumption (Himmelman 2002 'time, turf, trust')", "initial state"),
+    Parameter("pressure", 0.5, "float", 0, 1, "0-1", "Baseline operational and financial pressure (demand against workforce and money).", "Assumption; short-term pressures impede transformation (seed 003)", "initial state"),
+    Parameter("winter_pressure", 0.15, "float", 0, 0.5, "0-1", "Amplitude of the seasonal winter rise in pressure (peaks in January).", "Assumption (winter demand; DOMAIN.md §4.9)", "initial state"),
+    # --- regime -------------------------------------------------------------
+    Parameter("regime", "permissive", "choice", unit="preset", meaning="Named accountability regime; its knobs below can be overridden one by one.", source="DOMAIN.md §3; Health and Care Act 2022; Hewitt Review 2023; Bevan & Hood 2006", group="regime", choices=REGIME_NAMES),
+    Parameter("oversight_intensity", None, "float", 0, 1, "0-1", "How often and how hard regulators inspect and score organisations.", "DOMAIN.md §3 (NHS oversight framework, CQC)", "regime"),
+    Parameter("system_focus", None, "float", 0, 1, "0-1", "Share of accountability held on system metrics rather than organisational ones.", "seeds 001, 003; Hewitt Review 2023", "regime"),
+    Parameter("sanction_severity", None, "float", 0, 1, "0-1", "How heavy a sanction is (intensive support, budget control, leadership change).", "NHS oversight framework segment 4/5 (DOMAIN.md §1)", "regime"),
+    Parameter("prescriptiveness", None, "float", 0, 1, "0-1", "How much national asks prescribe form and function, consuming management capacity.", "'excessive and unrealistic asks' (seed 004)", "regime"),
+    Parameter("earned_autonomy", None, "float", 0, 1, "0-1", "How much lighter oversight top-segment organisations earn.", "NHS oversight framework 2025/26 'more freedom' (DOMAIN.md §1)", "regime"),
+    Parameter("funding_flexibility", None, "float", 0, 1, "0-1", "How far budgets can be pooled and carried over (multi-year flexible funding).", "Hewitt Review 2023 (DOMAIN.md §3)", "regime"),
+    # --- trust ----------------------------------------------------------------
+    Parameter("trust_build_rate", 0.10, "float", 0, 1, "per month", "Share of the gap to a better observation closed each month.", "Pant & Yu 2025; Slovic 1993", "trust"),
+    Parameter("trust_erosion_rate", 0.30, "float", 0, 1, "per month", "Share of the gap to a worse observation closed each month.", "Pant & Yu 2025; Slovic 1993", "trust"),
+    Parameter("damage_gain", 0.5, "float", 0, 1, "share", "Share of each fall in trust added to the reputation-damage stock, which caps recovery.", "Pant & Yu 2025", "trust"),
+    Parameter("damage_decay", 0.02, "float", 0, 1, "per month", "Monthly decay of the reputation-damage stock.", "Pant & Yu 2025 ('slowly decaying')", "trust"),
+    Parameter("record_smoothing", 0.2, "float", 0, 1, "per month", "Weight of the newest observation in the smoothed record of kept commitments.", "Kim 2009", "trust"),
+    Parameter("reputation_weight", 0.3, "float", 0, 1, "share", "Weight of a third party's observed behaviour in an observer's trust.", "DOMAIN.md §4.12 (reputation)", "trust"),
+    Parameter("negativity_bias", 2.0, "float", 1, 10, "ratio", "How much more a bad act of a third party weighs than a good one.", "Slovic 1993 (bad acts weighted more)", "trust"),
+    Parameter("small_win_boost", 0.08, "float", 0, 0.5, "0-1", "Trust gained by every participant of a successful joint project.", "Vangen & Huxham 2003", "trust"),
+    # --- turf -------------------------------------------------------------------
+    Parameter("turf_adjustment_rate", 0.08, "float", 0, 1, "per month", "Share of the gap to its target turf an organisation closes each month.", "Assumption", "turf"),
+    Parameter("turf_scrutiny_weight", 0.35, "float", 0, 2, "turf", "Rise in target turf under full organisational scrutiny.", "Bevan & Hood 2006 (silo-building); DOMAIN.md §2", "turf"),
+    Parameter("turf_sanction_weight", 0.3, "float", 0, 2, "turf", "Rise in target turf per unit of recent sanctions.", "DOMAIN.md §2", "turf"),
+    Parameter("turf_scarcity_weight", 0.3, "float", 0, 2, "turf", "Rise in target turf under full pressure and scarcity.", "DOMAIN.md §2; NAO 2022", "turf"),
+    Parameter("turf_unfairness_weight", 0.6, "float", 0, 2, "turf", "Rise in target turf per unit of perceived unfair benefit sharing.", "DOMAIN.md §2 (unfair sharing)", "turf"),
+    Parameter("turf_shared_win_weight", 0.4, "float", 0, 2, "turf", "Fall in target turf from a record of shared wins.", "Vangen & Huxham 2003; DOMAIN.md §2", "turf"),
+    Parameter("turf_shared_purpose_weight", 0.25, "float", 0, 2, "turf", "Fall in target turf when accountability is held on system outcomes (a shared purpose).", "seed 003 'organising around a shared purpose'", "turf"),
+    # --- continuum ----------------------------------------------------------------
+    Parameter("readiness_step", 0.14, "float", 0.01, 0.3, "readiness", "Rise in readiness (mutual trust less turf) needed for each step of the continuum.", "Assumption after Himmelman 2002 / Dow 2015", "continuum"),
+    Parameter("continuum_hysteresis", 0.08, "float", 0, 0.3, "readiness", "How far readiness must fall below a level's threshold before the tie steps down.", "Assumption (DOMAIN.md §4.3 hysteresis)", "continuum"),
+    Parameter("step_up_probability", 0.15, "float", 0, 1, "per month", "Chance a ready tie steps up one level in a month.", "Assumption ('moving at the speed of trust', seed 000)", "continuum"),
+    # --- capacity and effort ------------------------------------------------------
+    Parameter("pressure_capacity_share", 0.5, "float", 0, 1, "share", "Share of management capacity that full pressure consumes.", "Repenning & Sterman 2001; seed 003", "capacity"),
+    Parameter("compliance_load", 0.35, "float", 0, 1, "share", "Share of capacity taken by compliance under full intensity and prescriptiveness.", "seed 004 ('excessive asks')", "capacity"),
+    Parameter("choice_sharpness", 4.0, "float", 0, 50, "1/utility", "Logit sharpness of the effort choice (0 = random split).", "Bounded rationality; Macy & Flache 2002", "capacity"),
+    Parameter("learning_rate", 0.1, "float", 0, 1, "per month", "Reinforcement of an effort line by satisfaction above aspiration.", "Macy & Flache 2002", "capacity"),
+    Parameter("aspiration_adaptation", 0.05, "float", 0, 1, "per month", "Speed at which the aspiration level follows payoffs.", "Macy & Flache 2002", "capacity"),
+    Parameter("myopia", 0.6, "float", 0, 1, "share", "How much pressure discounts the delayed payoff of joint work.", "Repenning & Sterman 2001 ('work harder, not smarter')", "capacity"),
+    # --- joint work ---------------------------------------------------------------
+    Parameter("collaborative_advantage", 1.6, "float", 0, 5, "ratio", "Joint output of a fully collaborating pair relative to the same effort spent alone.", "Huxham & Vangen 2005", "joint work"),
+    Parameter("stage_overhead", 0.4, "float", 0, 1, "share", "Share of joint effort lost to overhead at the earliest stage (falls with level).", "Huxham & Vangen 2005 (collaborative inertia)", "joint work"),
+    Parameter("capability_delay", 24, "int", 1, 120, "months", "Lag before joint work becomes shared capability.", "Repenning & Sterman 2001; NAO 2022 (gains in 3-10 years)", "joint work"),
+    Parameter("capability_decay", 0.01, "float", 0, 1, "per month", "Monthly decay of the shared capability stock.", "Assumption", "joint work"),
+    # --- gaming ---------------------------------------------------------------------
+    Parameter("gaming_propensity", 0.3, "float", 0, 1, "0-1", "Readiness to inflate reported performance when scored on it.", "Bevan & Hood 2006", "gaming"),
+    Parameter("gaming_inflation", 0.4, "float", 0, 1, "performance", "Inflation of reported over true performance when all discretionary effort is gaming.", "Bevan & Hood 2006 (A&E 96% reported vs 77% surveyed)", "gaming"),
+    Parameter("detection_probability", 0.6, "float", 0, 1, "per inspection", "Chance an inspection of a heavily gaming organisation detects it.", "Bevan & Hood 2006; DOMAIN.md §4.7", "gaming"),
+    # --- oversight benefits ------------------------------------------------------------
+    Parameter("convening_strength", 0.5, "float", 0, 1, "0-1", "How strongly oversight convenes partners: forces first contact and backs joint projects.", "Provan & Milward 1995; Bitterman & Koliba 2020; seed 001 'a stronger steer'", "oversight"),
+    Parameter("free_rider_deterrence", 0.5, "float", 0, 1, "0-1", "Expected penalty for retreating from joint work when held to system metrics.", "DOMAIN.md §3 (oversight counters free-riding)", "oversight"),
+    Parameter("improvement_support", 0.5, "float", 0, 1, "0-1", "Performance support that a low segment receives from intensive support.", "NHS oversight framework (mandated intensive support)", "oversight"),
+    # --- voice ---------------------------------------------------------------------------
+    Parameter("inclusion", 0.0, "float", 0, 1, "0-1", "Facilitation and inclusion rules that even out voice (0 = voice by budget and role).", "Ansell & Gash 2008", "voice"),
+    Parameter("voice_budget_exponent", 1.0, "float", 0, 2, "exponent", "How steeply voice rises with budget (0 = budget gives no voice).", "seed 002 ('hospitals dominant')", "voice"),
+    # --- run and data --------------------------------------------------------------------
+    Parameter("collect_agents", True, "bool", unit="flag", meaning="Collect the organisation-level table every month.", source="-", group="data"),
+    Parameter("collect_ties", False, "bool", unit="flag", meaning="Collect the tie-level table (trust, level) every month.", source="-", group="data"),
+    Parameter("rng", None, "seed", unit="seed", meaning="Seed of the random number generator; the same seed gives the same run.", source="-", group="data"),
+)
+
+PARAMETERS: dict[str, Parameter] = {p.name: p for p in _TABLE}
+DEFAULTS: dict[str, Any] = {p.name: p.default for p in _TABLE}
+
+
+def suggest(name: str, candidates=None) -> str:
+    """Return ' (did you mean ...?)' for a misspelt name, or ''."""
+    candidates = list(PARAMETERS) if candidates is None else list(candidates)
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def check_name(name: str, context: str = "parameter") -> None:
+    """Raise TypeError for an unknown parameter name, suggesting the close match."""
+    if name not in PARAMETERS:
+        raise TypeError(f"unknown {context} {name!r}{suggest(name)}")
+
+
+def validate_parameters(values: dict[str, Any] | None = None, **more: Any) -> dict[str, Any]:
+    """Return the full, checked parameter set: defaults updated by ``values``.
+
+    Raises TypeError for an unknown name and ValueError for a bad value.
+    Regime knobs left at None keep None here; the model fills them from the preset.
+    """
+    given = dict(values or {})
+    given.update(more)
+    resolved = dict(DEFAULTS)
+    for name, value in given.items():
+        check_name(name)
+        resolved[name] = PARAMETERS[name].validate(value)
+    return resolved
+
+
+def parameter_table_markdown() -> str:
+    """The parameter table as Markdown (used in docs/ODD.md)."""
+    lines = [
+        "| name | default | range | unit | meaning | source |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for p in _TABLE:
+        if p.kind == "choice":
+            rng = ", ".join(p.choices)
+        elif p.kind in ("bool", "seed"):
+            rng = p.allowed()
+        else:
+            rng = f"{_fmt(p.low)}-{_fmt(p.high)}"
+        default = "preset" if p.default is None and p.group == "regime" else p.default
+        lines.append(f"| `{p.name}` | {default} | {rng} | {p.unit} | {p.meaning} | {p.source} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(parameter_table_markdown())

@@ -1,0 +1,30 @@
+"""Submodel: voice, the weight of each organisation in joint decisions.
+
+Raw voice = budget ** ``voice_budget_exponent`` x statutory weight, shared
+out within each ICS; facilitation and inclusion rules (``inclusion``) move it
+towards an equal share (Ansell & Gash 2008). Acute trusts, with the largest
+budgets, dominate by default (seed 002).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def update_voice(orgs, p: dict) -> None:
+    raw = np.power(orgs.budget, p["voice_budget_exponent"]) * orgs.statutory_weight * orgs.active
+    total = np.bincount(orgs.system, weights=raw, minlength=orgs.n_systems)
+    count = np.bincount(orgs.system, weights=orgs.active.astype(float), minlength=orgs.n_systems)
+    share = np.divide(raw, total[orgs.system], out=np.zeros(orgs.n), where=total[orgs.system] > 0)
+    equal = np.divide(orgs.active.astype(float), count[orgs.system], out=np.zeros(orgs.n), where=count[orgs.system] > 0)
+    orgs.voice[:] = (1.0 - p["inclusion"]) * share + p["inclusion"] * equal
+
+
+def gini(values: np.ndarray) -> float:
+    """Gini coefficient of non-negative values (0 = equal)."""
+    v = np.sort(np.asarray(values, dtype=float))
+    n = v.size
+    if n == 0 or v.sum() == 0:
+        return 0.0
+    cum = np.cumsum(v)
+    return float((n + 1 - 2 * (cum / cum[-1]).sum()) / n)

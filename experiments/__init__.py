@@ -1,0 +1,1 @@
+"""Batch experiments: sweeps, replicates, results store, reports."""

@@ -1,0 +1,1 @@
+"""The trainers\x27 browser view (Solara)."""
