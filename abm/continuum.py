@@ -8,8 +8,8 @@ least ``k x readiness_step``. A ready pair steps up one level with chance
 ``step_up_probability`` a month, and beyond connecting only if both invested
 joint effort last month. A pair steps down one level when readiness falls
 below its level's threshold less ``continuum_hysteresis``. Convening by
-oversight forces first contact: a pair at level 0 is brought to connecting
-with chance ``convening`` (Provan & Milward 1995).
+oversight forces first contact and holds it: a convened pair does not fall
+below connecting (Provan & Milward 1995; a mandate can force first contact).
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ def update_levels(level, ready, engaged, convened, p, rng):
     can_rise = (level < 4) & (ready >= next_threshold) & ((level == 0) | engaged)
     rises = can_rise & (rng.random(level.size) < p["step_up_probability"])
     falls = (level > 0) & (ready < level * step - p["continuum_hysteresis"])
-    forced = (level == 0) & convened
     new = level + rises.astype(np.int8) - falls.astype(np.int8)
-    new = np.where(forced, np.maximum(new, 1), new)
+    new = np.where(convened, np.maximum(new, 1), new)
     return new.astype(np.int8)

@@ -8,13 +8,15 @@ Flache 2002).
 
 Perceived utilities (all terms are the organisation's incentives):
 - own targets: urgency of pressure + the pull of organisational metrics;
-- joint work: expected reciprocity (trust and record in partners) x
-  willingness to share turf x (the long-run value of joint work, discounted by
-  pressure: "work harder, not smarter", Repenning & Sterman 2001, + the pull of
-  system metrics) + the expected penalty for free-riding under system
-  accountability;
-- gaming: propensity x the pull of organisational metrics x (1 - the expected
-  cost of detection).
+- joint work: willingness = expected reciprocity (trust and record in
+  partners) x (1 - turf), times (collaborative advantage x a horizon that
+  pressure shortens: "work harder, not smarter", Repenning & Sterman 2001,
+  + the pull of system metrics), + the expected penalty for free-riding under
+  system accountability;
+- gaming: the pull of organisational metrics x how much more a unit of gaming
+  moves a reported score than a unit of real work (``gaming_leverage``) x
+  (1 - the expected penalty of detection), less an integrity cost
+  (1 - ``gaming_propensity``).
 """
 
 from __future__ import annotations
@@ -24,24 +26,28 @@ import numpy as np
 from .rules import register_rule
 
 OWN, JOINT, GAMING = 0, 1, 2
+PROPENSITY_LIMIT = 0.25  # assumption: habits shift a utility by at most a quarter
 
 
 def effort_utilities(orgs, expected_reciprocity, has_partners, regime, p, inspection_rate):
+    """Perceived utility of a unit of effort on own targets, joint work and gaming (n x 3)."""
     intensity = regime.oversight_intensity
     focus = regime.system_focus
     relief = 1.0 - regime.earned_autonomy * orgs.autonomy
     regulated = (orgs.nhs_oversight | orgs.cqc_inspected).astype(float)
-    org_pull = intensity * (1.0 - focus) * relief * regulated
-    system_pull = intensity * focus
-    horizon = 1.0 - p["myopia"] * orgs.pressure
+    org_pull = intensity * (1.0 - focus) * relief * regulated   # weight of organisational scores
+    system_pull = intensity * focus                             # weight of system scores
+    horizon = 1.0 - p["myopia"] * orgs.pressure                  # delayed payoff, discounted
+    willingness = expected_reciprocity * (1.0 - orgs.turf)
+    expected_penalty = np.minimum(1.0, 2.0 * inspection_rate * p["detection_probability"] * regime.sanction_severity)
     u = np.zeros((orgs.n, 3))
     u[:, OWN] = 0.4 + 0.6 * orgs.pressure + org_pull
     u[:, JOINT] = has_partners * (
-        expected_reciprocity * (1.0 - orgs.turf) * (0.9 * horizon + system_pull)
+        willingness * (p["collaborative_advantage"] * horizon + system_pull)
         + p["free_rider_deterrence"] * system_pull
     )
-    detection_cost = np.minimum(1.0, inspection_rate * 4.0 * p["detection_probability"]) * (0.5 + regime.sanction_severity)
-    u[:, GAMING] = p["gaming_propensity"] * 1.5 * org_pull * np.maximum(0.0, 1.0 - detection_cost) - 0.1
+    u[:, GAMING] = (org_pull * p["gaming_leverage"] * (1.0 - expected_penalty)
+                    - (1.0 - p["gaming_propensity"]))
     return u
 
 
@@ -57,5 +63,5 @@ def learn(orgs, shares, p) -> None:
     """Bush-Mosteller reinforcement: lines used more when satisfied are reinforced."""
     satisfaction = orgs.payoff - orgs.aspiration
     orgs.propensity += p["learning_rate"] * satisfaction[:, None] * (shares - 1.0 / 3.0) * 3.0
-    np.clip(orgs.propensity, -1.0, 1.0, out=orgs.propensity)
+    np.clip(orgs.propensity, -PROPENSITY_LIMIT, PROPENSITY_LIMIT, out=orgs.propensity)
     orgs.aspiration += p["aspiration_adaptation"] * (orgs.payoff - orgs.aspiration)

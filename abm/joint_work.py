@@ -69,11 +69,12 @@ def run_projects(ties, orgs, convening: float, funding_flexibility: float, p: di
 
     # Kept commitments: did the partner put as large a share of its capacity into joint work as I did?
     share = orgs.effort_joint
-    kept = np.zeros(ties.n)
     invested = ties.investment > 0
     partner_invested = ties.investment[ties.rev] > 0
     ratio = np.divide(share[ties.dst], share[ties.src], out=np.ones(ties.n), where=share[ties.src] > 0)
-    kept = np.where(partner_invested, np.minimum(1.0, ratio), 0.0)
+    # a failed project delivers half of what was promised
+    delivered = 0.5 + 0.5 * np.repeat(success, 2)
+    kept = np.where(partner_invested, np.minimum(1.0, ratio) * delivered, 0.0)
     observed = (invested & ties.active & (ties.level > 0)).astype(float)
 
     voice_a, voice_b = orgs.voice[a], orgs.voice[b]
@@ -103,11 +104,12 @@ def sharing_and_wins(ties, orgs, result: JointWorkResult) -> None:
 class CapabilityPipeline:
     """Shared capability stock per ICS, fed by joint output after a delay."""
 
-    def __init__(self, n_systems: int, delay: int, decay: float):
+    def __init__(self, n_systems: int, delay: int, decay: float, initial_stock: float = 0.0):
         self.delay = delay
         self.decay = decay
-        self.pipeline = np.zeros((delay, n_systems))
-        self.stock = np.zeros(n_systems)
+        # start in steady state: past joint work keeps the initial stock topped up
+        self.pipeline = np.full((delay, n_systems), initial_stock * decay)
+        self.stock = np.full(n_systems, float(initial_stock))
         self._slot = 0
 
     def add(self, inflow_by_system: np.ndarray) -> None:

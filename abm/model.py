@@ -112,8 +112,11 @@ class ICSModel(mesa.Model):
         self.regulators = [cls(self) for cls in regulator_classes]
 
         self._initialise_state()
-        self.capability_pipeline = joint_work.CapabilityPipeline(p["n_systems"], p["capability_delay"], p["capability_decay"])
+        self.capability_pipeline = joint_work.CapabilityPipeline(
+            p["n_systems"], p["capability_delay"], p["capability_decay"],
+            initial_stock=performance.INITIAL_CAPABILITY_PER_TRUST * p["initial_trust"])
         self.capability = performance.capability_level(self.capability_pipeline.stock)
+        performance.settle_performance(self.orgs, self.capability)
         self.system_outcome = performance.system_outcome(self.orgs, self.capability)
         self.last_month = {"successes": 0, "acute_decision_share": 0.0}
         self._schedule: list[ScheduledEvent] = []
@@ -138,8 +141,6 @@ class ICSModel(mesa.Model):
         pressure.update_pressure(orgs, p, 0)
         voice.update_voice(orgs, p)
         orgs.discretionary[:] = orgs.capacity
-        orgs.true_performance[:] = 0.5
-        orgs.reported_performance[:] = 0.5
         orgs.aspiration[:] = 0.5
         orgs.payoff[:] = 0.5
 
@@ -254,18 +255,20 @@ class ICSModel(mesa.Model):
         orgs.discretionary[:] = (orgs.capacity - orgs.compliance) * act
         orgs.scrutiny[:] = covered * regime.oversight_intensity * relief * (1.0 - regime.system_focus / 2.0)
         convening = p["convening_strength"] * regime.oversight_intensity
+        steer = p["steer_strength"] * regime.oversight_intensity * regime.prescriptiveness
 
         # 5. effort choice
         expected = ties.mean_by_source(0.5 * (ties.trust + ties.record))
         has_partners = (ties.sum_by_source((ties.level > 0).astype(float)) > 0).astype(float)
         utilities = effort.effort_utilities(orgs, expected, has_partners, regime, p, inspection_rate)
         shares = self.rules["effort_choice"](utilities, orgs.propensity, p)
-        orgs.own_work[:] = shares[:, effort.OWN] * orgs.discretionary
-        orgs.joint_work[:] = shares[:, effort.JOINT] * orgs.discretionary
+        # a stronger steer makes each unit of effort count for more
+        orgs.own_work[:] = shares[:, effort.OWN] * orgs.discretionary * (1.0 + 0.5 * steer)
+        orgs.joint_work[:] = shares[:, effort.JOINT] * orgs.discretionary * (1.0 + 0.5 * steer)
         orgs.gaming_work[:] = shares[:, effort.GAMING] * orgs.discretionary
         total = np.maximum(orgs.capacity, 1e-12)
-        orgs.effort_own[:] = orgs.own_work / total
-        orgs.effort_joint[:] = orgs.joint_work / total
+        orgs.effort_own[:] = shares[:, effort.OWN] * orgs.discretionary / total
+        orgs.effort_joint[:] = shares[:, effort.JOINT] * orgs.discretionary / total
         orgs.effort_gaming[:] = orgs.gaming_work / total
         orgs.effort_compliance[:] = orgs.compliance / total
 
@@ -331,7 +334,8 @@ class ICSModel(mesa.Model):
         engaged = result.attempted
         ready = continuum.readiness(ties.trust[0::2], ties.trust[1::2], orgs.turf[a], orgs.turf[b])
         tier = self._system_tier
-        convened = (tier[a] | tier[b]) & (rng.random(a.size) < 0.1 * convening)
+        # mandated forums hold partners of the ICB/ICP table at least at connecting
+        convened = (tier[a] & tier[b]) & (rng.random(a.size) < convening)
         new_level = continuum.update_levels(ties.level[0::2], ready, engaged, convened, p, rng)
         new_level = np.where(ties.active[0::2], new_level, 0).astype(np.int8)
         ties.level[0::2] = new_level

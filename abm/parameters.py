@@ -165,9 +165,9 @@ _TABLE: tuple[Parameter, ...] = (
     Parameter("step_up_probability", 0.15, "float", 0, 1, "per month", "Chance a ready tie steps up one level in a month.", "Assumption ('moving at the speed of trust', seed 000)", "continuum"),
     # --- capacity and effort ------------------------------------------------------
     Parameter("pressure_capacity_share", 0.5, "float", 0, 1, "share", "Share of management capacity that full pressure consumes.", "Repenning & Sterman 2001; seed 003", "capacity"),
-    Parameter("compliance_load", 0.35, "float", 0, 1, "share", "Share of capacity taken by compliance under full intensity and prescriptiveness.", "seed 004 ('excessive asks')", "capacity"),
-    Parameter("choice_sharpness", 4.0, "float", 0, 50, "1/utility", "Logit sharpness of the effort choice (0 = random split).", "Bounded rationality; Macy & Flache 2002", "capacity"),
-    Parameter("learning_rate", 0.1, "float", 0, 1, "per month", "Reinforcement of an effort line by satisfaction above aspiration.", "Macy & Flache 2002", "capacity"),
+    Parameter("compliance_load", 0.2, "float", 0, 1, "share", "Share of capacity taken by compliance under full intensity and prescriptiveness.", "seed 004 ('excessive asks')", "capacity"),
+    Parameter("choice_sharpness", 3.0, "float", 0, 50, "1/utility", "Logit sharpness of the effort choice (0 = random split).", "Bounded rationality; Macy & Flache 2002", "capacity"),
+    Parameter("learning_rate", 0.05, "float", 0, 1, "per month", "Reinforcement of an effort line by satisfaction above aspiration.", "Macy & Flache 2002", "capacity"),
     Parameter("aspiration_adaptation", 0.05, "float", 0, 1, "per month", "Speed at which the aspiration level follows payoffs.", "Macy & Flache 2002", "capacity"),
     Parameter("myopia", 0.6, "float", 0, 1, "share", "How much pressure discounts the delayed payoff of joint work.", "Repenning & Sterman 2001 ('work harder, not smarter')", "capacity"),
     # --- joint work ---------------------------------------------------------------
@@ -177,11 +177,13 @@ _TABLE: tuple[Parameter, ...] = (
     Parameter("capability_decay", 0.01, "float", 0, 1, "per month", "Monthly decay of the shared capability stock.", "Assumption", "joint work"),
     # --- gaming ---------------------------------------------------------------------
     Parameter("gaming_propensity", 0.3, "float", 0, 1, "0-1", "Readiness to inflate reported performance when scored on it.", "Bevan & Hood 2006", "gaming"),
+    Parameter("gaming_leverage", 3.0, "float", 0, 10, "ratio", "How much more a unit of gaming moves a reported score than a unit of real improvement.", "Bevan & Hood 2006 (reported gains far cheaper than real ones); assumption", "gaming"),
     Parameter("gaming_inflation", 0.4, "float", 0, 1, "performance", "Inflation of reported over true performance when all discretionary effort is gaming.", "Bevan & Hood 2006 (A&E 96% reported vs 77% surveyed)", "gaming"),
     Parameter("detection_probability", 0.6, "float", 0, 1, "per inspection", "Chance an inspection of a heavily gaming organisation detects it.", "Bevan & Hood 2006; DOMAIN.md §4.7", "gaming"),
     # --- oversight benefits ------------------------------------------------------------
     Parameter("convening_strength", 0.5, "float", 0, 1, "0-1", "How strongly oversight convenes partners: forces first contact and backs joint projects.", "Provan & Milward 1995; Bitterman & Koliba 2020; seed 001 'a stronger steer'", "oversight"),
     Parameter("free_rider_deterrence", 0.5, "float", 0, 1, "0-1", "Expected penalty for retreating from joint work when held to system metrics.", "DOMAIN.md §3 (oversight counters free-riding)", "oversight"),
+    Parameter("steer_strength", 0.5, "float", 0, 1, "0-1", "How much clear, prescriptive national asks make effort more effective (a stronger steer).", "seed 001 ('a stronger steer'); seed 004 (calls for more guidance)", "oversight"),
     Parameter("improvement_support", 0.5, "float", 0, 1, "0-1", "Performance support that a low segment receives from intensive support.", "NHS oversight framework (mandated intensive support)", "oversight"),
     # --- voice ---------------------------------------------------------------------------
     Parameter("inclusion", 0.0, "float", 0, 1, "0-1", "Facilitation and inclusion rules that even out voice (0 = voice by budget and role).", "Ansell & Gash 2008", "voice"),

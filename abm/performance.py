@@ -14,6 +14,21 @@ import numpy as np
 
 CAPABILITY_HALF = 1.0   # assumption: capability at which half its contribution is reached
 ADJUSTMENT = 0.2        # assumption: monthly adjustment of true performance
+# assumption: a history of joint working (initial trust) has left some shared capability
+INITIAL_CAPABILITY_PER_TRUST = 1.0
+# assumption: before the run, organisations put about 70% of capacity into their own targets
+INITIAL_OWN_SHARE = 0.7
+
+
+def performance_target(orgs, capability, own_work):
+    return np.clip(0.25 + 0.8 * own_work - 0.2 * orgs.pressure
+                   + 0.3 * capability[orgs.system] + orgs.support, 0.0, 1.0)
+
+
+def settle_performance(orgs, capability) -> None:
+    """Start true and reported performance at the level the pre-run effort sustains."""
+    orgs.true_performance[:] = performance_target(orgs, capability, INITIAL_OWN_SHARE * orgs.capacity)
+    orgs.reported_performance[:] = orgs.true_performance
 
 
 def capability_level(stock: np.ndarray) -> np.ndarray:
@@ -21,9 +36,8 @@ def capability_level(stock: np.ndarray) -> np.ndarray:
 
 
 def update_performance(orgs, capability: np.ndarray, p: dict) -> None:
-    target = (0.25 + 0.8 * orgs.own_work - 0.2 * orgs.pressure
-              + 0.3 * capability[orgs.system] + orgs.support)
-    orgs.true_performance += ADJUSTMENT * (np.clip(target, 0.0, 1.0) - orgs.true_performance)
+    target = performance_target(orgs, capability, orgs.own_work)
+    orgs.true_performance += ADJUSTMENT * (target - orgs.true_performance)
     inflation = p["gaming_inflation"] * np.minimum(1.0, 2.0 * orgs.gaming_work)
     orgs.reported_performance[:] = np.minimum(1.0, orgs.true_performance + inflation)
 
