@@ -1,0 +1,312 @@
+"""The results store: a folder of Parquet tables and a manifest.
+
+Layout of a results folder::
+
+    manifest.json      provenance: versions, git commit, experiment file, root seed, times, host
+    experiment.toml    the experiment file, as run (``ics-abm sweep`` it to run it again)
+    design.parquet     the unrounded sample matrix (sobol and morris designs)
+    runs/*.parquet     one row per finished run: run_id, status, seed, parameters, timings, error
+    metrics/*.parquet  long form: run_id, month, one column per model-level metric
+    agents/*.parquet   organisation-level snapshots, when the experiment asks for them
+    ties/*.parquet     tie-level snapshots, when the experiment asks for them
+
+Writing is incremental and atomic: each finished batch becomes one part file
+per table, each written to a temporary name and moved into place with
+``os.replace``; the batch's ``runs`` part is written last and is what makes
+the batch count. A kill at any moment loses at most the batches still
+running. Reading ignores parts without their ``runs`` part; resuming deletes
+them and runs the missing run_ids, so no run appears twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+FORMAT = "ics-abm results 1"
+TABLES = ("metrics", "agents", "ties")
+DEPENDENCIES = ("mesa", "numpy", "pandas", "pyarrow", "scipy", "SALib", "matplotlib", "networkx",
+                "tqdm", "dask", "distributed")
+
+
+class StoreError(ValueError):
+    """A folder that is not a results store, or belongs to another experiment."""
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _atomic_write_parquet(path: Path, frame: pd.DataFrame) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    frame.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+
+
+def write_json(path: Path, data: dict) -> None:
+    _atomic_write_bytes(path, (json.dumps(data, indent=2, default=str) + "\n").encode())
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python, ics-abm and its main dependencies."""
+    out = {"python": platform.python_version()}
+    for name in ("ics-abm", *DEPENDENCIES):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def git_state() -> dict[str, Any]:
+    """The git commit of the code that ran (and whether it had local changes)."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                                text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "dirty": None}
+    return {"commit": commit or None, "dirty": bool(dirty) if commit else None}
+
+
+def plan_hash(plan) -> str:
+    """A fingerprint of what the runs are: ids, seeds, parameters, schedules, tables."""
+    digest = hashlib.sha256()
+    for spec in plan:
+        digest.update(json.dumps([spec.row(), spec.agents, spec.ties, spec.every],
+                                 sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
+class ResultsStore:
+    """A results folder open for writing batches of runs."""
+
+    def __init__(self, path: Path, manifest: dict):
+        self.path = Path(path)
+        self.manifest = manifest
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    def check_target(cls, path: str | Path, fingerprint: str) -> dict | None:
+        """Check that ``path`` is empty, absent, or holds this same experiment.
+
+        Returns the existing manifest (to resume) or None. Writes nothing.
+        """
+        path = Path(path)
+        if path.exists() and not path.is_dir():
+            raise StoreError(f"{path}: exists and is not a folder; choose another --out")
+        manifest_path = path / "manifest.json"
+        if manifest_path.exists():
+            try:
+                manifest = json.loads(manifest_path.read_text())
+            except (OSError, json.JSONDecodeError) as exc:
+                raise StoreError(f"{manifest_path}: unreadable manifest ({exc}); choose another --out") from None
+            if manifest.get("experiment", {}).get("plan_hash") != fingerprint:
+                raise StoreError(
+                    f"{path}: holds results of a different experiment "
+                    f"({manifest.get('experiment', {}).get('name')!r}, other parameters, seeds or size); "
+                    "choose another --out, or delete that folder yourself")
+            return manifest
+        if path.is_dir() and any(path.iterdir()):
+            raise StoreError(f"{path}: folder is not empty and holds no ics-abm results; choose another --out")
+        return None
+
+    @classmethod
+    def open(cls, path: str | Path, exp, plan, extra: dict | None = None, design=None) -> "ResultsStore":
+        """Create the store for ``exp`` (or reopen it to resume)."""
+        path = Path(path)
+        fingerprint = plan_hash(plan)
+        manifest = cls.check_target(path, fingerprint)
+        for sub in ("runs", *TABLES):
+            (path / sub).mkdir(parents=True, exist_ok=True)
+        store = cls(path, manifest or {})
+        store.discard_unfinished()
+        session = {"started_at": now(), "ended_at": None, "host": socket.gethostname(),
+                   "status": "running", **(extra or {})}
+        if manifest is None:
+            store.manifest = {
+                "format": FORMAT,
+                "experiment": {
+                    "name": exp.name, "description": exp.description, "file": exp.source,
+                    "text": exp.text, "design": exp.design, "months": exp.months,
+                    "replicates": exp.replicates, "root_seed": exp.seed, "samples": exp.samples,
+                    "factors": list(exp.factors) + (["schedule"] if exp.schedule_is_factor else []),
+                    "categorical": exp.categorical, "n_runs": len(plan), "plan_hash": fingerprint,
+                    "tables": ["runs", "metrics"] + [t for t in ("agents", "ties") if getattr(exp, t)],
+                },
+                "rerun": {
+                    "all": f"ics-abm sweep {path / 'experiment.toml'} --out {path}",
+                    "one": f"ics-abm rerun {path} RUN_ID",
+                },
+                "versions": versions(),
+                "git": git_state(),
+                "host": socket.gethostname(),
+                "platform": platform.platform(),
+                "started_at": session["started_at"],
+                "ended_at": None,
+                "status": "running",
+                "sessions": [],
+            }
+            if design is not None and design.problem is not None:
+                store.manifest["experiment"]["problem"] = design.problem
+                matrix = pd.DataFrame(design.matrix, columns=design.problem["names"])
+                matrix.insert(0, "point", range(len(matrix)))
+                _atomic_write_parquet(path / "design.parquet", matrix)
+            _atomic_write_bytes(path / "experiment.toml", exp.text.encode())
+        store.manifest["sessions"].append(session)
+        store.manifest["status"] = "running"
+        store.save_manifest()
+        return store
+
+    def discard_unfinished(self) -> None:
+        """Delete temporary files and parts of batches whose runs part never landed."""
+        committed = {p.name for p in (self.path / "runs").glob("*.parquet")}
+        for sub in ("runs", *TABLES):
+            for part in (self.path / sub).glob(".*.tmp"):
+                part.unlink(missing_ok=True)
+            if sub != "runs":
+                for part in (self.path / sub).glob("*.parquet"):
+                    if part.name not in committed:
+                        part.unlink(missing_ok=True)
+        for tmp in self.path.glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+
+    # ------------------------------------------------------------------ writing
+    def completed(self) -> set[str]:
+        """run_ids already stored (finished or failed)."""
+        runs = read_table(self.path, "runs", columns=["run_id"])
+        return set(runs["run_id"]) if runs is not None else set()
+
+    def write_batch(self, specs_by_id: dict, results: list[dict]) -> None:
+        """Store one finished batch: table parts first, the runs part last."""
+        name = f"batch-{uuid.uuid4().hex}.parquet"
+        rows = []
+        for res in results:
+            row = specs_by_id[res["run_id"]].row()
+            row.update(status=res["status"], started_at=res["started_at"], elapsed_s=res["elapsed_s"],
+                       worker=res["worker"], error=res["error"])
+            rows.append(row)
+        for table in TABLES:
+            frames = [res[table] for res in results if res.get(table) is not None]
+            if frames:
+                _atomic_write_parquet(self.path / table / name, pd.concat(frames, ignore_index=True))
+        _atomic_write_parquet(self.path / "runs" / name, pd.DataFrame(rows))
+
+    def save_manifest(self) -> None:
+        write_json(self.path / "manifest.json", self.manifest)
+
+    def finish(self, status: str, runs_done: int, runs_failed: int) -> None:
+        """Record the end of this session in the manifest."""
+        session = self.manifest["sessions"][-1]
+        session.update(ended_at=now(), status=status, runs_run=runs_done, runs_failed=runs_failed)
+        stored = len(self.completed())
+        self.manifest["runs_stored"] = stored
+        if status == "complete" and stored >= self.manifest["experiment"]["n_runs"]:
+            self.manifest["ended_at"] = session["ended_at"]
+            self.manifest["status"] = "complete"
+        else:
+            self.manifest["status"] = status
+        self.save_manifest()
+
+
+# ---------------------------------------------------------------------- reading
+def read_table(path: Path, table: str, columns: list[str] | None = None,
+               committed: set[str] | None = None) -> pd.DataFrame | None:
+    """Concatenate one table's parts (only those of committed batches)."""
+    folder = Path(path) / table
+    if not folder.is_dir():
+        return None
+    parts = sorted(p for p in folder.glob("*.parquet") if committed is None or p.name in committed)
+    if not parts:
+        return None
+    return pd.concat([pd.read_parquet(p, columns=columns) for p in parts], ignore_index=True)
+
+
+@dataclass
+class Results:
+    """A loaded results store: ``runs``, ``metrics``, ``manifest`` (and ``agents``, ``ties``)."""
+
+    path: Path
+    manifest: dict
+    runs: pd.DataFrame
+    metrics: pd.DataFrame
+    agents: pd.DataFrame | None = None
+    ties: pd.DataFrame | None = None
+
+    @property
+    def ok(self) -> pd.DataFrame:
+        """The runs that finished."""
+        return self.runs[self.runs["status"] == "ok"]
+
+    @property
+    def failed(self) -> pd.DataFrame:
+        """The runs that raised, with their tracebacks in ``error``."""
+        return self.runs[self.runs["status"] == "failed"]
+
+    @property
+    def factors(self) -> list[str]:
+        return list(self.manifest.get("experiment", {}).get("factors", []))
+
+    @property
+    def design(self) -> pd.DataFrame | None:
+        file = self.path / "design.parquet"
+        return pd.read_parquet(file) if file.exists() else None
+
+
+def load(path: str | Path) -> Results:
+    """Load a results folder written by ``ics-abm compare`` or ``ics-abm sweep``."""
+    path = Path(path)
+    manifest_path = path / "manifest.json"
+    if not manifest_path.is_file():
+        raise StoreError(f"{path}: not an ics-abm results folder (no manifest.json)")
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except json.JSONDecodeError as exc:
+        raise StoreError(f"{manifest_path}: unreadable manifest ({exc})") from None
+    committed = {p.name for p in (path / "runs").glob("*.parquet")} if (path / "runs").is_dir() else set()
+    runs = read_table(path, "runs", committed=committed)
+    if runs is None:
+        runs = pd.DataFrame(columns=["run_id", "point", "replicate", "status", "seed", "error"])
+    runs = (runs.drop_duplicates("run_id", keep="first")
+                .sort_values(["point", "replicate"], kind="stable").reset_index(drop=True))
+    tables = {}
+    for table in TABLES:
+        frame = read_table(path, table, committed=committed)
+        if frame is not None:
+            keys = ["run_id", "month"] + (["AgentID"] if table == "agents" else [])
+            keys += ["source", "target"] if table == "ties" else []
+            frame = frame.drop_duplicates(keys, keep="first")
+            order = {rid: i for i, rid in enumerate(runs["run_id"])}
+            frame = (frame.assign(_order=frame["run_id"].map(order))
+                          .sort_values(["_order", *keys[1:]], kind="stable")
+                          .drop(columns="_order").reset_index(drop=True))
+        tables[table] = frame
+    metrics = tables["metrics"]
+    if metrics is None:
+        metrics = pd.DataFrame(columns=["run_id", "month"])
+    return Results(path=path, manifest=manifest, runs=runs, metrics=metrics,
+                   agents=tables["agents"], ties=tables["ties"])
