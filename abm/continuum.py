@@ -21,12 +21,15 @@ def readiness(trust_ab, trust_ba, turf_a, turf_b):
     return np.minimum(trust_ab, trust_ba) * (1.0 - np.maximum(turf_a, turf_b))
 
 
-def update_levels(level, ready, engaged, convened, p, rng):
-    """Return new pair levels (int8) from current ``level`` and ``ready``."""
+def update_levels(level, ready, engaged, convened, p, draws_up):
+    """Return new pair levels (int8) from current ``level`` and ``ready``.
+
+    ``draws_up`` are uniform random numbers, one per pair.
+    """
     step = p["readiness_step"]
     next_threshold = (level + 1) * step
     can_rise = (level < 4) & (ready >= next_threshold) & ((level == 0) | engaged)
-    rises = can_rise & (rng.random(level.size) < p["step_up_probability"])
+    rises = can_rise & (draws_up < p["step_up_probability"])
     falls = (level > 0) & (ready < level * step - p["continuum_hysteresis"])
     new = level + rises.astype(np.int8) - falls.astype(np.int8)
     new = np.where(convened, np.maximum(new, 1), new)

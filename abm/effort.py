@@ -53,10 +53,13 @@ def effort_utilities(orgs, expected_reciprocity, has_partners, regime, p, inspec
 
 @register_rule("effort_choice", "default")
 def logit_effort_choice(utilities, propensity, p):
-    z = p["choice_sharpness"] * (utilities + propensity)
+    """Multinomial logit: share of line k = exp(beta (u_k + q_k)) / sum over lines."""
+    z = utilities + propensity
     z -= z.max(axis=1, keepdims=True)
-    w = np.exp(z)
-    return w / w.sum(axis=1, keepdims=True)
+    z *= p["choice_sharpness"]
+    np.exp(z, out=z)
+    z /= z.sum(axis=1, keepdims=True)
+    return z
 
 
 def learn(orgs, shares, p) -> None:

@@ -25,80 +25,126 @@ from dataclasses import dataclass
 
 import numpy as np
 
-EFFORT_SCALE = 0.02  # assumption: per-tie effort at which a project is likely to be staffed
+from . import kernels
+
+EFFORT_SCALE = 0.02  # assumption: per-tie effort at which a project is half likely to be staffed
 
 
 @dataclass
 class JointWorkResult:
-    attempted: np.ndarray       # per pair
-    success: np.ndarray         # per pair
-    output: np.ndarray          # per pair, realised joint output
-    kept: np.ndarray            # per directed tie: observed commitment of the partner, [0, 1]
-    observed: np.ndarray        # per directed tie: 1 where the source invested (so observed)
-    benefit_share: np.ndarray   # per directed tie: source's share of the pair's benefit
+    """What joint work did this month. Pair arrays run over pairs (ties.a, ties.b)."""
+
+    attempted: np.ndarray       # per pair: both partners invested
+    success: np.ndarray         # per pair: the project succeeded (a small win)
+    kept_by_a: np.ndarray       # per pair: commitment a observed b keep, in [0, 1]
+    kept_by_b: np.ndarray       # per pair: commitment b observed a keep
+    share_a: np.ndarray         # per pair: a's share of the pair's voice (and of the benefit)
+    inflow: np.ndarray          # per ICS: joint output this month (half of a pair's to each partner's ICS)
+    tried: np.ndarray           # per organisation: projects attempted
+    won: np.ndarray             # per organisation: projects that succeeded
+    unfair: np.ndarray          # per organisation: summed unfair share over its successes
+    acute_weight: float         # decision weight held by acute trusts over all successes
+
+    @property
+    def win_rate(self) -> np.ndarray:
+        return np.divide(self.won, self.tried, out=np.zeros_like(self.won), where=self.tried > 0)
 
 
 def invest(ties, joint_work):
-    """Spread each organisation's joint work over its ties by level."""
-    weight = ties.level.astype(float) * ties.active
+    """Spread each organisation's joint work over its ties in proportion to their level."""
+    weight = ties.level.astype(float)
     denom = np.bincount(ties.src, weights=weight, minlength=ties.n_orgs)
-    share = np.divide(weight, denom[ties.src], out=np.zeros_like(weight), where=denom[ties.src] > 0)
-    ties.investment[:] = joint_work[ties.src] * share
+    per_level = np.divide(joint_work, denom, out=np.zeros_like(joint_work), where=denom > 0)
+    ties.investment[:] = per_level[ties.src] * weight
     return ties.investment
 
 
-def run_projects(ties, orgs, convening: float, funding_flexibility: float, p: dict, rng) -> JointWorkResult:
-    x_ab = ties.investment[0::2]
-    x_ba = ties.investment[1::2]
-    a = ties.src[0::2]
-    b = ties.dst[0::2]
-    level = ties.level[0::2].astype(float)
-    attempted = (x_ab > 0) & (x_ba > 0)
-    mutual_effort = np.sqrt(x_ab * x_ba)
-    balance = np.divide(np.minimum(x_ab, x_ba), np.maximum(x_ab, x_ba),
-                        out=np.zeros_like(x_ab), where=attempted)
-    mutual_trust = np.minimum(ties.trust[0::2], ties.trust[1::2])
-    p_success = (1.0 - np.exp(-mutual_effort / EFFORT_SCALE)) * np.sqrt(balance) * (
-        0.3 + 0.4 * mutual_trust + 0.3 * convening)
-    success = attempted & (rng.random(a.size) < np.clip(p_success, 0.0, 1.0))
+def level_output_factor(p: dict, funding_flexibility: float, steer: float) -> np.ndarray:
+    """Joint output per unit of joint effort at each level 0-4.
 
+    Collaborative advantage grows with the level; overhead is highest at the
+    first step (collaborative inertia); pooled budgets at the collaborating
+    level need flexible funding; a stronger steer makes effort count for more.
+    """
+    level = np.arange(5, dtype=float)
     advantage = p["collaborative_advantage"] * level / 4.0
     overhead = p["stage_overhead"] * (1.0 - (level - 1.0) / 4.0)
     pooling = np.where(level >= 4, 0.75 + 0.5 * funding_flexibility, 1.0)
-    output = np.where(success, (x_ab + x_ba) * advantage * (1.0 - overhead) * pooling, 0.0)
-
-    # Kept commitments: did the partner put as large a share of its capacity into joint work as I did?
-    share = orgs.effort_joint
-    invested = ties.investment > 0
-    partner_invested = ties.investment[ties.rev] > 0
-    ratio = np.divide(share[ties.dst], share[ties.src], out=np.ones(ties.n), where=share[ties.src] > 0)
-    # a failed project delivers half of what was promised
-    delivered = 0.5 + 0.5 * np.repeat(success, 2)
-    kept = np.where(partner_invested, np.minimum(1.0, ratio) * delivered, 0.0)
-    observed = (invested & ties.active & (ties.level > 0)).astype(float)
-
-    voice_a, voice_b = orgs.voice[a], orgs.voice[b]
-    total = voice_a + voice_b
-    share_a = np.divide(voice_a, total, out=np.full_like(total, 0.5), where=total > 0)
-    benefit_share = np.empty(ties.n)
-    benefit_share[0::2] = share_a
-    benefit_share[1::2] = 1.0 - share_a
-    return JointWorkResult(attempted, success, output, kept, observed, benefit_share)
+    return np.clip(advantage * (1.0 - overhead) * pooling, 0.0, None) * (1.0 + 0.5 * steer)
 
 
-def sharing_and_wins(ties, orgs, result: JointWorkResult) -> None:
-    """Update each organisation's perceived unfairness and record of shared wins."""
-    succ = np.repeat(result.success, 2)
-    total_inv = ties.investment + ties.investment[ties.rev]
-    contribution = np.divide(ties.investment, total_inv, out=np.zeros(ties.n), where=total_inv > 0)
-    unfair = np.maximum(0.0, contribution - result.benefit_share) * succ
-    n_succ = np.bincount(ties.src, weights=succ.astype(float), minlength=orgs.n)
-    n_tried = np.bincount(ties.src, weights=np.repeat(result.attempted, 2).astype(float), minlength=orgs.n)
-    mean_unfair = np.divide(np.bincount(ties.src, weights=unfair, minlength=orgs.n), n_succ,
-                            out=np.zeros(orgs.n), where=n_succ > 0)
-    win_rate = np.divide(n_succ, n_tried, out=np.zeros(orgs.n), where=n_tried > 0)
+def run_projects(ties, orgs, convening: float, factor: np.ndarray, draws: np.ndarray) -> JointWorkResult:
+    """Joint projects of every pair, in NumPy (the reference for ``run_projects_compiled``).
+
+    ``ties.investment`` must already be set (``invest``); ``draws`` holds one
+    uniform random number per pair.
+    """
+    a, b = ties.a, ties.b
+    x_a = ties.investment[0::2]
+    x_b = ties.investment[1::2]
+    level = ties.level[0::2]
+    both = x_a * x_b
+    attempted = both > 0
+    mutual = np.sqrt(both)
+    balance = np.minimum(x_a, x_b) / np.maximum(np.maximum(x_a, x_b), 1e-300)
+    mutual_trust = np.minimum(ties.trust[0::2], ties.trust[1::2])
+    p_success = mutual / (mutual + EFFORT_SCALE) * balance * (0.3 + 0.4 * mutual_trust + 0.3 * convening)
+    success = attempted & (draws < p_success)
+    output = success * (x_a + x_b) * factor[level]
+
+    # Kept commitments: did the partner put as large a share of its capacity into
+    # joint work as I did? A failed project delivers half of what was promised.
+    share_of_a = orgs.effort_joint[a]
+    share_of_b = orgs.effort_joint[b]
+    delivered = 0.5 + 0.5 * success
+    kept_by_a = (x_b > 0) * np.minimum(1.0, share_of_b / np.maximum(share_of_a, 1e-12)) * delivered
+    kept_by_b = (x_a > 0) * np.minimum(1.0, share_of_a / np.maximum(share_of_b, 1e-12)) * delivered
+
+    # Benefits are shared by voice; a partner whose share of the effort was larger perceives unfairness.
+    total_voice = orgs.voice[a] + orgs.voice[b]
+    share_a = np.divide(orgs.voice[a], total_voice, out=np.zeros_like(total_voice), where=total_voice > 0)
+    contribution_a = x_a / np.maximum(x_a + x_b, 1e-300)
+    gap = (contribution_a - share_a) * success
+    acute = orgs.acute
+    n_sys = orgs.n_systems
+    return JointWorkResult(
+        attempted=attempted,
+        success=success,
+        kept_by_a=kept_by_a,
+        kept_by_b=kept_by_b,
+        share_a=share_a,
+        inflow=(np.bincount(ties.system_a, weights=0.5 * output, minlength=n_sys)
+                + np.bincount(ties.system_b, weights=0.5 * output, minlength=n_sys)),
+        tried=ties.per_org_from_pairs(attempted.astype(float)),
+        won=ties.per_org_from_pairs(success.astype(float)),
+        unfair=ties.per_org_from_pairs(np.maximum(gap, 0.0), np.maximum(-gap, 0.0)),
+        acute_weight=float(((share_a * acute[a] + (1.0 - share_a) * acute[b]) * success).sum()),
+    )
+
+
+def run_projects_compiled(ties, orgs, convening: float, factor: np.ndarray, draws: np.ndarray,
+                          level_sum: np.ndarray | None = None) -> JointWorkResult:
+    """``invest`` then ``run_projects`` in one compiled loop (``abm.kernels``); same results.
+
+    ``level_sum`` (each organisation's summed tie levels) is computed if not given.
+    """
+    if level_sum is None:
+        level_sum, _, _ = kernels.organisation_tie_summary(
+            ties.src, ties.level, ties.trust, ties.record, ties.active, ties.n_orgs)
+    (success, attempted, kept_by_a, kept_by_b, share_a, inflow, tried, won, unfair,
+     acute_weight) = kernels.joint_projects(
+        ties.a, ties.b, ties.level, ties.trust, orgs.joint_work, level_sum, orgs.effort_joint,
+        orgs.voice, orgs.acute, ties.system_a, ties.system_b, draws, convening, factor,
+        EFFORT_SCALE, ties.investment, ties.n_orgs, orgs.n_systems)
+    return JointWorkResult(attempted, success, kept_by_a, kept_by_b, share_a, inflow, tried, won,
+                           unfair, float(acute_weight))
+
+
+def sharing_and_wins(orgs, result: JointWorkResult) -> None:
+    """Smooth each organisation's perceived unfair sharing and its record of shared wins."""
+    mean_unfair = np.divide(result.unfair, result.won, out=np.zeros_like(result.unfair), where=result.won > 0)
     orgs.unfairness += 0.1 * (mean_unfair - orgs.unfairness)
-    orgs.wins += 0.1 * (win_rate - orgs.wins)
+    orgs.wins += 0.1 * (result.win_rate - orgs.wins)
 
 
 class CapabilityPipeline:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .network import LEVELS
-from .voice import gini
+from . import kernels
 
 MODEL_METRICS: dict[str, str] = {
     "trust_mean": "Mean trust over all active directed ties (0-1)",
@@ -44,21 +44,18 @@ AGENT_COLUMNS = ("kind", "system", "place", "turf", "trust_given", "trust_receiv
 
 
 def model_metrics(model) -> dict[str, float]:
-    orgs, ties = model.orgs, model.ties
+    orgs = model.orgs
     act_org = orgs.active
-    pair_active = ties.active[0::2]
-    levels = ties.level[0::2][pair_active]
-    n_pairs = max(levels.size, 1)
-    counts = np.bincount(levels, minlength=5)
-    voice_gini = np.mean([gini(orgs.voice[(orgs.system == s) & act_org]) for s in range(orgs.n_systems)])
-    involved = ties.active & (orgs.is_kind("local_authority", "vcse", "vcse_alliance")[ties.src])
+    trust_sum, n_active, counts, incl_sum, incl_n = kernels.tie_metrics(
+        model.ties.trust, model.ties.level, model.ties.active, model.inclusion_ties)
+    n_pairs = max(int(counts.sum()), 1)
     disc = np.maximum(orgs.discretionary, 1e-12)
     last = model.last_month
     return {
-        "trust_mean": float(ties.trust[ties.active].mean()) if ties.active.any() else 0.0,
+        "trust_mean": trust_sum / n_active if n_active else 0.0,
         "turf_mean": float(orgs.turf[act_org].mean()),
         **{f"share_{LEVELS[k]}": float(counts[k] / n_pairs) for k in range(1, 5)},
-        "collaboration_index": float(levels.mean() / 4.0) if levels.size else 0.0,
+        "collaboration_index": float((counts * np.arange(5)).sum() / (4.0 * n_pairs)),
         "joint_projects": int(last["successes"]),
         "joint_work_share": float((orgs.joint_work / disc)[act_org].mean()),
         "gaming_share": float((orgs.gaming_work / disc)[act_org].mean()),
@@ -70,34 +67,38 @@ def model_metrics(model) -> dict[str, float]:
         "sanctions": int(orgs.sanctioned.sum()),
         "compliance_burden": float(orgs.compliance[act_org].mean()),
         "pressure_mean": float(orgs.pressure[act_org].mean()),
-        "voice_gini": float(voice_gini),
+        "voice_gini": model.voice_gini,
         "acute_decision_share": float(last["acute_decision_share"]),
-        "council_vcse_inclusion": float(ties.level[involved].mean() / 4.0) if involved.any() else 0.0,
+        "council_vcse_inclusion": incl_sum / (4.0 * incl_n) if incl_n else 0.0,
     }
 
 
 class MetricsCollector:
-    """Stores model-level metrics every month, and optionally organisation and tie tables."""
+    """Stores model-level metrics every month, and optionally organisation and tie tables.
+
+    Organisation and tie snapshots are kept as arrays and turned into tables
+    only when asked for, so collecting them costs little per month.
+    """
 
     def __init__(self, collect_agents: bool = True, collect_ties: bool = False):
         self.collect_agents = collect_agents
         self.collect_ties = collect_ties
         self.model_vars: dict[str, list] = {"month": []}
-        self._agent_frames: list[pd.DataFrame] = []
-        self._tie_tables: dict[int, pd.DataFrame] = {}
+        self._agent_snapshots: list[tuple[int, dict]] = []
+        self._tie_snapshots: dict[int, dict] = {}
+        self._model = None
 
     def collect(self, model) -> None:
+        self._model = model
         month = int(model.month)
         row = model_metrics(model)
         self.model_vars["month"].append(month)
         for key, value in row.items():
             self.model_vars.setdefault(key, []).append(value)
         if self.collect_agents:
-            frame = agent_table(model)
-            frame.insert(0, "month", month)
-            self._agent_frames.append(frame)
+            self._agent_snapshots.append((month, agent_snapshot(model)))
         if self.collect_ties:
-            self._tie_tables[month] = tie_table(model)
+            self._tie_snapshots[month] = tie_snapshot(model)
 
     def get_model_vars_dataframe(self) -> pd.DataFrame:
         """One row per month collected (month 0 is the initial state)."""
@@ -105,55 +106,83 @@ class MetricsCollector:
 
     def get_agent_vars_dataframe(self) -> pd.DataFrame:
         """One row per organisation and month, indexed by (month, AgentID)."""
-        if not self._agent_frames:
+        if not self._agent_snapshots:
             return pd.DataFrame(columns=["month", "AgentID", *AGENT_COLUMNS]).set_index(["month", "AgentID"])
-        return pd.concat(self._agent_frames, ignore_index=True).set_index(["month", "AgentID"])
+        frames = []
+        for month, snap in self._agent_snapshots:
+            frame = agent_frame(self._model, snap)
+            frame.insert(0, "month", month)
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True).set_index(["month", "AgentID"])
 
     def get_tie_table(self, month: int | None = None) -> pd.DataFrame:
         """The tie table of a collected month (the last collected if None)."""
-        if not self._tie_tables:
+        if not self._tie_snapshots:
             raise LookupError("no tie tables collected: create the model with collect_ties=True, or use model.tie_table()")
         if month is None:
-            month = max(self._tie_tables)
-        if month not in self._tie_tables:
-            raise LookupError(f"month {month} was not collected; collected months: {min(self._tie_tables)}-{max(self._tie_tables)}")
-        return self._tie_tables[month]
+            month = max(self._tie_snapshots)
+        if month not in self._tie_snapshots:
+            raise LookupError(f"month {month} was not collected; collected months: "
+                              f"{min(self._tie_snapshots)}-{max(self._tie_snapshots)}")
+        return tie_frame(self._model, self._tie_snapshots[month])
 
 
-def agent_table(model) -> pd.DataFrame:
+def agent_snapshot(model) -> dict:
     orgs, ties = model.orgs, model.ties
-    ids = np.array([o.unique_id for o in model.organisations])
-    disc = np.maximum(orgs.discretionary, 1e-12)
+    return {
+        "active": orgs.active.copy(),
+        "turf": orgs.turf.copy(),
+        "trust_given": ties.mean_by_source(ties.trust),
+        "trust_received": ties.mean_by_target(ties.trust),
+        "voice": orgs.voice.copy(),
+        "pressure": orgs.pressure.copy(),
+        "true_performance": orgs.true_performance.copy(),
+        "reported_performance": orgs.reported_performance.copy(),
+        "segment": orgs.segment.copy(),
+        "joint_work_share": orgs.joint_work / np.maximum(orgs.discretionary, 1e-12),
+    }
+
+
+def agent_frame(model, snap: dict) -> pd.DataFrame:
+    orgs = model.orgs
     frame = pd.DataFrame({
-        "AgentID": ids,
+        "AgentID": model.agent_ids,
         "kind": orgs.kind,
         "system": orgs.system,
         "place": orgs.place,
-        "turf": orgs.turf,
-        "trust_given": ties.mean_by_source(ties.trust),
-        "trust_received": ties.mean_by_target(ties.trust),
-        "voice": orgs.voice,
-        "pressure": orgs.pressure,
-        "true_performance": orgs.true_performance,
-        "reported_performance": orgs.reported_performance,
-        "segment": orgs.segment,
-        "joint_work_share": orgs.joint_work / disc,
+        **{k: v for k, v in snap.items() if k != "active"},
     })
-    return frame[orgs.active].reset_index(drop=True)
+    return frame[snap["active"]].reset_index(drop=True)
 
 
-def tie_table(model) -> pd.DataFrame:
+def agent_table(model) -> pd.DataFrame:
+    """The organisation table now."""
+    return agent_frame(model, agent_snapshot(model))
+
+
+def tie_snapshot(model) -> dict:
+    ties = model.ties
+    return {"active": ties.active.copy(), "trust": ties.trust.copy(), "damage": ties.damage.copy(),
+            "record": ties.record.copy(), "level": ties.level.copy()}
+
+
+def tie_frame(model, snap: dict) -> pd.DataFrame:
     ties, orgs = model.ties, model.orgs
-    ids = np.array([o.unique_id for o in model.organisations])
-    act = ties.active
+    ids = model.agent_ids
+    act = snap["active"]
     return pd.DataFrame({
         "source": ids[ties.src[act]],
         "target": ids[ties.dst[act]],
         "source_kind": orgs.kind[ties.src[act]],
         "target_kind": orgs.kind[ties.dst[act]],
-        "trust": ties.trust[act],
-        "damage": ties.damage[act],
-        "record": ties.record[act],
-        "level": ties.level[act],
-        "level_name": np.array(LEVELS, dtype=object)[ties.level[act]],
+        "trust": snap["trust"][act],
+        "damage": snap["damage"][act],
+        "record": snap["record"][act],
+        "level": snap["level"][act],
+        "level_name": np.array(LEVELS, dtype=object)[snap["level"][act]],
     })
+
+
+def tie_table(model) -> pd.DataFrame:
+    """The tie table now."""
+    return tie_frame(model, tie_snapshot(model))

@@ -29,7 +29,7 @@ import numpy as np
 from agents.organisation import ORGANISATION_KINDS, Organisation
 from agents.regulator import CQCInspector, NHSEOverseer
 
-from . import continuum, effort, joint_work, performance, pressure, turf, voice
+from . import effort, kernels, joint_work, performance, pressure, trust, turf, voice  # noqa: F401 (trust registers its rule)
 from .events import ScheduledEvent, check_event
 from .metrics import MetricsCollector, tie_table
 from .network import TieNetwork
@@ -37,7 +37,6 @@ from .parameters import DEFAULTS, PARAMETERS, REGIME_KNOBS, check_name
 from .regimes import Regime, resolve_regime
 from .rules import resolve_rules
 from .structure import build_structure
-from .trust import combine_observations
 
 SANCTION_DECAY = 0.9   # assumption: a sanction's effect on turf halves in about 7 months
 SUPPORT_DECAY = 0.9    # assumption: improvement support fades likewise
@@ -107,10 +106,19 @@ class ICSModel(mesa.Model):
         from .state import OrganisationArrays
 
         self.orgs = OrganisationArrays(self.organisations, p["n_systems"])
+        self.agent_ids = np.array([o.unique_id for o in self.organisations])
         self.ties = TieNetwork(structure.pairs, len(self.organisations))
         regulator_classes = regulators if regulators is not None else [NHSEOverseer, CQCInspector]
         self.regulators = [cls(self) for cls in regulator_classes]
 
+        tier = np.array([o.tier == "system" for o in self.organisations])
+        self.ties.table_pair = tier[self.ties.a] & tier[self.ties.b]   # both sit at the ICB/ICP table
+        self.ties.table_pairs = np.flatnonzero(self.ties.table_pair)
+        self.ties.system_a = self.orgs.system[self.ties.a]
+        self.ties.system_b = self.orgs.system[self.ties.b]
+        # ties on which councils and VCSE bodies take part (their inclusion)
+        self._voice_gini_of = None
+        self.inclusion_ties = self.orgs.is_kind("local_authority", "vcse", "vcse_alliance")[self.ties.src]
         self._initialise_state()
         self.capability_pipeline = joint_work.CapabilityPipeline(
             p["n_systems"], p["capability_delay"], p["capability_decay"],
@@ -135,9 +143,7 @@ class ICSModel(mesa.Model):
         ties.trust[:] = np.clip(p["initial_trust"] + rng.normal(0.0, 0.05, ties.n), 0.0, 1.0)
         ties.record[:] = p["initial_trust"]
         # Organisations that sit together at the ICB/ICP table start connected.
-        tier = np.array([o.tier == "system" for o in self.organisations])
-        start_connected = tier[ties.src] & tier[ties.dst]
-        ties.level[:] = start_connected.astype(np.int8)
+        ties.level[:] = np.repeat(ties.table_pair, 2).astype(np.int8)
         pressure.update_pressure(orgs, p, 0)
         voice.update_voice(orgs, p)
         orgs.discretionary[:] = orgs.capacity
@@ -149,6 +155,16 @@ class ICSModel(mesa.Model):
     def regime(self) -> Regime:
         """The accountability regime in force."""
         return self._regime
+
+    @property
+    def voice_gini(self) -> float:
+        """Gini of voice within ICSs, mean over ICSs (recomputed only when voice changes)."""
+        if self._voice_gini_of is None or not np.array_equal(self._voice_gini_of, self.orgs.voice):
+            orgs = self.orgs
+            act = orgs.active
+            self._voice_gini = float(voice.gini_by_group(orgs.voice[act], orgs.system[act], orgs.n_systems).mean())
+            self._voice_gini_of = orgs.voice.copy()
+        return self._voice_gini
 
     @property
     def month(self) -> int:
@@ -258,31 +274,32 @@ class ICSModel(mesa.Model):
         steer = p["steer_strength"] * regime.oversight_intensity * regime.prescriptiveness
 
         # 5. effort choice
-        expected = ties.mean_by_source(0.5 * (ties.trust + ties.record))
-        has_partners = (ties.sum_by_source((ties.level > 0).astype(float)) > 0).astype(float)
+        level_sum, expected, has_partners = kernels.organisation_tie_summary(
+            ties.src, ties.level, ties.trust, ties.record, ties.active, ties.n_orgs)
         utilities = effort.effort_utilities(orgs, expected, has_partners, regime, p, inspection_rate)
         shares = self.rules["effort_choice"](utilities, orgs.propensity, p)
         # a stronger steer makes each unit of effort count for more
         orgs.own_work[:] = shares[:, effort.OWN] * orgs.discretionary * (1.0 + 0.5 * steer)
-        orgs.joint_work[:] = shares[:, effort.JOINT] * orgs.discretionary * (1.0 + 0.5 * steer)
+        orgs.joint_work[:] = shares[:, effort.JOINT] * orgs.discretionary
         orgs.gaming_work[:] = shares[:, effort.GAMING] * orgs.discretionary
         total = np.maximum(orgs.capacity, 1e-12)
         orgs.effort_own[:] = shares[:, effort.OWN] * orgs.discretionary / total
-        orgs.effort_joint[:] = shares[:, effort.JOINT] * orgs.discretionary / total
+        orgs.effort_joint[:] = orgs.joint_work / total
         orgs.effort_gaming[:] = orgs.gaming_work / total
         orgs.effort_compliance[:] = orgs.compliance / total
 
         # 6. joint work
-        joint_work.invest(ties, orgs.joint_work)
-        result = joint_work.run_projects(ties, orgs, convening, regime.funding_flexibility, p, rng)
-        joint_work.sharing_and_wins(ties, orgs, result)
-        a, b = ties.src[0::2], ties.dst[0::2]
-        inflow = (np.bincount(orgs.system[a], weights=0.5 * result.output, minlength=orgs.n_systems)
-                  + np.bincount(orgs.system[b], weights=0.5 * result.output, minlength=orgs.n_systems))
+        factor = joint_work.level_output_factor(p, regime.funding_flexibility, steer)
+        result = joint_work.run_projects_compiled(ties, orgs, convening, factor, rng.random(ties.n_pairs, dtype=np.float32), level_sum)
+        joint_work.sharing_and_wins(orgs, result)
         n_in_system = np.maximum(np.bincount(orgs.system, weights=act.astype(float), minlength=orgs.n_systems), 1)
-        self.capability_pipeline.add(inflow / n_in_system)
+        self.capability_pipeline.add(result.inflow / n_in_system)
         self.capability = performance.capability_level(self.capability_pipeline.stock)
-        self._record_decisions(result)
+        n_success = int(result.success.sum())
+        self.last_month = {
+            "successes": n_success,
+            "acute_decision_share": result.acute_weight / n_success if n_success else 0.0,
+        }
 
         # 7. performance
         orgs.sanction_stock *= SANCTION_DECAY
@@ -330,16 +347,13 @@ class ICSModel(mesa.Model):
         }
         turf.update_turf(orgs, self.rules["turf_target"](drivers, p), p)
 
-        # 11. continuum
-        engaged = result.attempted
-        ready = continuum.readiness(ties.trust[0::2], ties.trust[1::2], orgs.turf[a], orgs.turf[b])
-        tier = self._system_tier
-        # mandated forums hold partners of the ICB/ICP table at least at connecting
-        convened = (tier[a] & tier[b]) & (rng.random(a.size) < convening)
-        new_level = continuum.update_levels(ties.level[0::2], ready, engaged, convened, p, rng)
-        new_level = np.where(ties.active[0::2], new_level, 0).astype(np.int8)
-        ties.level[0::2] = new_level
-        ties.level[1::2] = new_level
+        # 11. continuum (mandated forums hold partners of the ICB/ICP table at least at connecting)
+        draws_up = rng.random(ties.n_pairs, dtype=np.float32)
+        draws_convene = np.ones(ties.n_pairs, dtype=np.float32)
+        draws_convene[ties.table_pairs] = rng.random(ties.table_pairs.size, dtype=np.float32)
+        kernels.update_levels(ties.a, ties.b, ties.trust, orgs.turf, ties.level, result.attempted,
+                              ties.table_pair, ties.active, draws_up, draws_convene, p["readiness_step"],
+                              p["continuum_hysteresis"], p["step_up_probability"], convening)
 
         # 12. learning
         focus = regime.system_focus
@@ -350,40 +364,41 @@ class ICSModel(mesa.Model):
         # 13. metrics
         self.datacollector.collect(self)
 
-    @property
-    def _system_tier(self) -> np.ndarray:
-        if not hasattr(self, "_tier_cache"):
-            self._tier_cache = np.array([o.tier == "system" for o in self.organisations])
-        return self._tier_cache
-
-    def _record_decisions(self, result) -> None:
-        succ = np.repeat(result.success, 2)
-        acute = self.orgs.kind[self.ties.src] == "acute"
-        n = result.success.sum()
-        self.last_month = {
-            "successes": int(n),
-            "acute_decision_share": float((result.benefit_share * succ * acute).sum() / n) if n else 0.0,
-        }
-
     def _update_trust(self, result, detected: np.ndarray) -> None:
-        p, orgs, ties = self.p, self.orgs, self.ties
-        # kept commitments, observed where the source invested
-        ties.record += p["record_smoothing"] * result.observed * (result.kept - ties.record)
-        parts = [(result.kept, result.observed)]
-        # reputation: observers see third parties' gaming (bad) and successes (good)
-        bad = detected[ties.dst].astype(float)
-        parts.append((np.zeros(ties.n), np.minimum(1.0, p["reputation_weight"] * p["negativity_bias"]) * bad))
-        succ_pairs = np.repeat(result.success, 2).astype(float)
-        successes = np.bincount(ties.src, weights=succ_pairs, minlength=orgs.n)
-        success_rate = np.minimum(1.0, successes / np.maximum(ties.out_degree, 1))
-        parts.append((np.ones(ties.n), p["reputation_weight"] * success_rate[ties.dst] * (1.0 - result.observed)))
-        obs, weight = combine_observations(parts)
-        weight = weight * ties.active
+        """Trust moves towards what each organisation observed of each partner this month.
+
+        Observations: kept commitments in joint work (weight 1 where one invested);
+        reputation: a third party seen succeeding in joint work with others
+        (good, weight ``reputation_weight`` x its win rate) or detected gaming
+        (bad, weight ``reputation_weight`` x ``negativity_bias``). Then the
+        trust rule, and small wins raise both partners' trust.
+        """
+        p, ties = self.p, self.ties
+        bad_weight = min(1.0, p["reputation_weight"] * p["negativity_bias"])
+        if self.rules["trust_update"] is trust.asymmetric_trust_update:
+            kernels.update_trust(
+                ties.src, ties.dst, ties.trust, ties.damage, ties.record, ties.investment,
+                result.kept_by_a, result.kept_by_b, result.success, result.win_rate, detected,
+                p["record_smoothing"], p["reputation_weight"], bad_weight, p["trust_build_rate"],
+                p["trust_erosion_rate"], p["damage_gain"], p["damage_decay"], p["small_win_boost"])
+            return
+        obs, weight = self._trust_observations(result, detected, bad_weight)
         ties.trust[:], ties.damage[:] = self.rules["trust_update"](ties.trust, ties.damage, obs, weight, p)
-        # small wins raise both partners' trust, within the damage ceiling
-        ceiling = 1.0 - ties.damage
-        boost = p["small_win_boost"] * succ_pairs * np.maximum(ceiling - ties.trust, 0.0)
-        ties.trust += boost
+        win = np.repeat(result.success, 2)
+        ties.trust += p["small_win_boost"] * win * np.maximum(1.0 - ties.damage - ties.trust, 0.0)
+
+    def _trust_observations(self, result, detected, bad_weight):
+        """This month's observation of each partner and its weight (and the record update)."""
+        p, ties = self.p, self.ties
+        observed = ties.investment > 0
+        kept = np.empty(ties.n)
+        kept[0::2] = result.kept_by_a
+        kept[1::2] = result.kept_by_b
+        ties.record += p["record_smoothing"] * observed * (kept - ties.record)
+        good_weight = (p["reputation_weight"] * result.win_rate)[ties.dst] * ~observed
+        weight = observed + good_weight + bad_weight * detected[ties.dst]
+        obs = (observed * kept + good_weight) / np.maximum(weight, 1e-12)
+        return obs, np.minimum(weight, 1.0)
 
     # ------------------------------------------------------------------ views
     def tie_table(self):

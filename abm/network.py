@@ -27,6 +27,9 @@ class TieNetwork:
         self.src[0::2], self.dst[0::2] = pairs[:, 0], pairs[:, 1]
         self.src[1::2], self.dst[1::2] = pairs[:, 1], pairs[:, 0]
         self.rev = np.arange(2 * self.n_pairs) ^ 1
+        self.a = pairs[:, 0].copy()   # first partner of each pair
+        self.b = pairs[:, 1].copy()   # second partner of each pair
+        self._directed = np.empty(2 * self.n_pairs)
         n = 2 * self.n_pairs
         self.trust = np.zeros(n)
         self.damage = np.zeros(n)
@@ -52,6 +55,13 @@ class TieNetwork:
         self.level[gone] = 0
         self.investment[gone] = 0.0
         self._refresh_degree()
+
+    def per_org_from_pairs(self, for_a: np.ndarray, for_b: np.ndarray | None = None) -> np.ndarray:
+        """Sum pair values per organisation: ``for_a`` to each pair's a, ``for_b`` (default the same) to b."""
+        buf = self._directed
+        buf[0::2] = for_a
+        buf[1::2] = for_a if for_b is None else for_b
+        return np.bincount(self.src, weights=buf, minlength=self.n_orgs)
 
     def sum_by_source(self, values: np.ndarray) -> np.ndarray:
         return np.bincount(self.src, weights=values * self.active, minlength=self.n_orgs)

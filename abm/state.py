@@ -27,6 +27,7 @@ class OrganisationArrays:
         self.pressure_sensitivity = col("pressure_sensitivity")
         self.nhs_oversight = col("nhs_oversight", bool)
         self.cqc_inspected = col("cqc_inspected", bool)
+        self.acute = self.kind == "acute"
         self.active = np.ones(n, dtype=bool)
         zeros = lambda: np.zeros(n)  # noqa: E731
         self.turf = zeros()

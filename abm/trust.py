@@ -28,11 +28,3 @@ def asymmetric_trust_update(trust, damage, observation, weight, p):
     drop = np.maximum(trust - new, 0.0)
     new_damage = damage * (1.0 - p["damage_decay"]) + p["damage_gain"] * drop
     return np.clip(new, 0.0, 1.0), np.clip(new_damage, 0.0, 1.0)
-
-
-def combine_observations(parts):
-    """Weighted mean of (observation, weight) parts; total weight capped at 1."""
-    total_w = sum(w for _, w in parts)
-    total = sum(o * w for o, w in parts)
-    obs = np.divide(total, total_w, out=np.zeros_like(total_w, dtype=float), where=total_w > 0)
-    return obs, np.minimum(total_w, 1.0)

@@ -28,3 +28,19 @@ def gini(values: np.ndarray) -> float:
         return 0.0
     cum = np.cumsum(v)
     return float((n + 1 - 2 * (cum / cum[-1]).sum()) / n)
+
+
+def gini_by_group(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """Gini coefficient of ``values`` within each group (0 for empty groups)."""
+    order = np.lexsort((values, group))
+    v, g = values[order], group[order]
+    counts = np.bincount(g, minlength=n_groups)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    rank = np.arange(v.size) - starts[g] + 1.0
+    totals = np.bincount(g, weights=v, minlength=n_groups)
+    weighted = np.bincount(g, weights=rank * v, minlength=n_groups)
+    n = counts.astype(float)
+    ok = (totals > 0) & (n > 0)
+    out = np.zeros(n_groups)
+    out[ok] = 2.0 * weighted[ok] / (n[ok] * totals[ok]) - (n[ok] + 1.0) / n[ok]
+    return out
