@@ -141,7 +141,7 @@ class ResultsStore:
         path = Path(path)
         fingerprint = plan_hash(plan)
         manifest = cls.check_target(path, fingerprint)
-        for sub in ("runs", *TABLES):
+        for sub in ("runs", "metrics", *(t for t in ("agents", "ties") if getattr(exp, t))):
             (path / sub).mkdir(parents=True, exist_ok=True)
         store = cls(path, manifest or {})
         store.discard_unfinished()
@@ -186,6 +186,8 @@ class ResultsStore:
         """Delete temporary files and parts of batches whose runs part never landed."""
         committed = {p.name for p in (self.path / "runs").glob("*.parquet")}
         for sub in ("runs", *TABLES):
+            if not (self.path / sub).is_dir():
+                continue
             for part in (self.path / sub).glob(".*.tmp"):
                 part.unlink(missing_ok=True)
             if sub != "runs":

@@ -1,0 +1,274 @@
+"""The ``ics-abm`` command.
+
+    ics-abm compare [--out DIR] [--replicates N] [--months N] [--workers N]
+    ics-abm sweep EXPERIMENT.toml [--out DIR] [--workers N] [--scheduler ADDRESS|local]
+    ics-abm rerun DIR RUN_ID
+    ics-abm report DIR
+    ics-abm viz [--port N] [--host H]
+
+Exit status: 0 done, 1 a rerun did not match, 2 bad input (nothing written),
+130 interrupted (stored runs are kept: run the same command again to resume).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+from pathlib import Path
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
+    return value
+
+
+def _add_backend(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workers", type=_positive, default=_cpus(),
+                   help="worker processes (default: the number of CPUs, %(default)s here)")
+    p.add_argument("--scheduler", metavar="ADDRESS|local",
+                   help="run on Dask: a scheduler address (tcp://host:8786) or 'local' for a local Dask cluster "
+                        "(needs the 'dask' extra)")
+    p.add_argument("--batch-size", type=_positive, default=None,
+                   help="runs per task (default: about 4 tasks per worker, at most 16 runs each)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ics-abm",
+        description="Collaboration, turf and trust in England's Integrated Care Systems under accountability "
+                    "regimes: batch experiments and reports. Start with `ics-abm compare`.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("compare", help="every regime preset on the default ICS, with 95%% CIs and effect sizes",
+                       description="Run every regime preset on the default ICS (common random numbers: replicate r "
+                                   "has the same seed under every regime), print a summary table, and write a results "
+                                   "store and report.html.")
+    p.add_argument("--out", default="results/compare", help="results folder (default: %(default)s)")
+    p.add_argument("--replicates", type=_positive, default=30, help="replicates per regime (default: %(default)s)")
+    p.add_argument("--months", type=_positive, default=120, help="months per run (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=1, help="root seed (default: %(default)s)")
+    _add_backend(p)
+
+    p = sub.add_parser("sweep", help="run an experiment file (TOML)",
+                       description="Run the experiment described in a TOML file (see experiments/*.toml). Runs already "
+                                   "in --out are kept and skipped, so an interrupted sweep resumes.")
+    p.add_argument("experiment", help="experiment file, e.g. experiments/oversight_sweep.toml")
+    p.add_argument("--out", help="results folder (default: results/<experiment name>)")
+    _add_backend(p)
+
+    p = sub.add_parser("rerun", help="reproduce one stored run and check it matches",
+                       description="Run one stored run again from its recorded seed, parameters and schedule, and "
+                                   "say whether every metric in every month matches the stored values.")
+    p.add_argument("dir", help="results folder")
+    p.add_argument("run_id", help="the run's run_id (see the runs table)")
+
+    p = sub.add_parser("report", help="write report.html and CSV tables for a results folder")
+    p.add_argument("dir", help="results folder")
+
+    p = sub.add_parser("viz", help="open the interactive browser view of the model")
+    p.add_argument("--port", type=int, default=8765, help="port (default: %(default)s)")
+    p.add_argument("--host", default="127.0.0.1", help="host to listen on (default: %(default)s)")
+    return parser
+
+
+def _error(message: str) -> int:
+    print(f"ics-abm: error: {message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+# --------------------------------------------------------------------- compare, sweep
+def compare_experiment_text(replicates: int, months: int, seed: int) -> str:
+    """The experiment file `ics-abm compare` runs: every regime preset, default ICS."""
+    from abm.regimes import REGIMES
+
+    from .spec import to_toml_list
+
+    return (
+        "# Written by `ics-abm compare`: every regime preset on the default ICS.\n"
+        "# Run it again with: ics-abm sweep THIS_FILE --out DIR\n"
+        "[experiment]\n"
+        'name = "regime-comparison"\n'
+        'description = "Every accountability regime preset on the default ICS; replicate r has the same seed '
+        'under every regime (common random numbers)."\n'
+        f"months = {months}\nreplicates = {replicates}\nseed = {seed}\n"
+        'design = "full_factorial"\n\n'
+        "[factors]\n"
+        f"regime = {to_toml_list(REGIMES)}\n"
+    )
+
+
+def _run(exp, out: Path, args, command: str) -> int:
+    from . import console
+    from .report import write_report
+    from .runner import plan_runs, run_experiment
+    from .store import ResultsStore, load, plan_hash
+
+    plan = plan_runs(exp)
+    ResultsStore.check_target(out, plan_hash(plan))  # before anything is written
+    print(f"{exp.name}: {len(plan)} runs ({len(plan) // exp.replicates} design points x {exp.replicates} "
+          f"replicates, {exp.months} months) into {out}", file=sys.stderr)
+    try:
+        outcome = run_experiment(exp, out, workers=args.workers, scheduler=args.scheduler,
+                                 batch_size=args.batch_size, progress=not args.no_progress, plan=plan)
+    except KeyboardInterrupt:
+        stored = len(load(out).runs) if (out / "manifest.json").exists() else 0
+        print(f"\ninterrupted: {stored} of {len(plan)} runs are stored in {out}; run the same command again "
+              "to resume.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if outcome.skipped:
+        print(f"{outcome.skipped} runs were already stored and were skipped.", file=sys.stderr)
+    report = write_report(out)
+    results = load(out)
+    print()
+    print(console.results_table(results))
+    print()
+    print(f"Ran {outcome.ran} runs in {outcome.seconds:.1f} s on {outcome.backend}"
+          + (f"; {outcome.failed} failed (see the report)" if outcome.failed else "") + ".")
+    print(f"Results: {out}/ (load with experiments.load({str(out)!r})); report: {report}")
+    print(f"Re-run: {command}   (reproduce one run: ics-abm rerun {out} {results.runs['run_id'].iloc[0]})")
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from .spec import parse_experiment
+
+    text = compare_experiment_text(args.replicates, args.months, args.seed)
+    exp = parse_experiment(text, source="ics-abm compare")
+    out = Path(args.out)
+    command = "ics-abm compare" + ("" if args.out == "results/compare" else f" --out {shlex.quote(args.out)}")
+    if args.replicates != 30:
+        command += f" --replicates {args.replicates}"
+    if args.months != 120:
+        command += f" --months {args.months}"
+    if args.seed != 1:
+        command += f" --seed {args.seed}"
+    return _run(exp, out, args, command)
+
+
+def cmd_sweep(args) -> int:
+    from .spec import load_experiment
+
+    exp = load_experiment(args.experiment)
+    out = Path(args.out) if args.out else Path("results") / exp.name
+    command = f"ics-abm sweep {shlex.quote(args.experiment)} --out {shlex.quote(str(out))}"
+    return _run(exp, out, args, command)
+
+
+# --------------------------------------------------------------------- rerun, report, viz
+def cmd_rerun(args) -> int:
+    import difflib
+
+    import numpy as np
+    import pandas as pd
+
+    from .runner import PARAMETER_NAMES, RunSpec, run_one
+    from .store import load
+
+    results = load(args.dir)
+    runs = results.runs
+    match = runs[runs["run_id"] == args.run_id]
+    if match.empty:
+        close = difflib.get_close_matches(args.run_id, list(runs["run_id"]), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return _error(f"{args.dir}: no run {args.run_id!r}{hint} ({len(runs)} runs stored, "
+                      f"e.g. {', '.join(runs['run_id'].head(3))})")
+    row = match.iloc[0]
+    params = {name: (row[name].item() if hasattr(row[name], "item") else row[name]) for name in PARAMETER_NAMES}
+    tables = results.manifest.get("experiment", {}).get("tables", [])
+    spec = RunSpec(run_id=row["run_id"], point=int(row["point"]), replicate=int(row["replicate"]),
+                   seed=int(row["seed"]), months=int(row["months"]), params=params,
+                   schedule=tuple(json.loads(row["schedule_events"])), agents="agents" in tables,
+                   ties="ties" in tables, every=12)
+    print(f"re-running {spec.run_id}: seed {spec.seed}, regime {params['regime']}, {spec.months} months ...")
+    result = run_one(spec)
+    if row["status"] == "failed" or result["status"] == "failed":
+        old = str(row["error"]).strip().splitlines()[-1:] if row["status"] == "failed" else ["(it finished)"]
+        new = result["error"].strip().splitlines()[-1:] if result["status"] == "failed" else ["(it finished)"]
+        same = old == new
+        print(f"stored run: {row['status']} {old[0]}\nthis run:   {result['status']} {new[0]}")
+        print("MATCH: the run fails the same way." if same else "MISMATCH: the outcome differs.")
+        return 0 if same else 1
+    stored = results.metrics[results.metrics["run_id"] == spec.run_id].reset_index(drop=True)
+    fresh = result["metrics"].reset_index(drop=True)
+    columns = [c for c in stored.columns if c not in ("run_id", "month")]
+    diffs = []
+    if len(stored) != len(fresh) or list(stored["month"]) != list(fresh["month"]):
+        diffs.append(f"months differ: stored {len(stored)} rows, this run {len(fresh)}")
+    else:
+        for c in columns:
+            a, b = stored[c].to_numpy(), fresh[c].to_numpy()
+            floats = a.dtype.kind == "f" and b.dtype.kind == "f"
+            if not np.array_equal(a, b, equal_nan=floats):
+                same = (a == b) | (pd.isna(a) & pd.isna(b)) if floats else (a == b)
+                first = int(np.flatnonzero(~same)[0])
+                diffs.append(f"{c}: first differs in month {stored['month'][first]} "
+                             f"(stored {a[first]!r}, this run {b[first]!r})")
+    if diffs:
+        print("MISMATCH: the run does not reproduce the stored metrics:\n  " + "\n  ".join(diffs))
+        return 1
+    print(f"MATCH: all {len(columns)} metrics in all {len(stored)} months (0-{spec.months}) are identical "
+          "to the stored run.")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .report import write_report
+    from .store import load
+
+    load(args.dir)  # a clear error if this is not a results folder
+    out = write_report(args.dir)
+    print(f"report: {out} (CSV tables beside it)")
+    return 0
+
+
+def cmd_viz(args) -> int:
+    try:
+        from viz import server
+    except ImportError as exc:
+        return _error(f"the browser view is not available ({exc})")
+    server.serve(host=args.host, port=args.port)
+    return 0
+
+
+COMMANDS = {"compare": cmd_compare, "sweep": cmd_sweep, "rerun": cmd_rerun, "report": cmd_report, "viz": cmd_viz}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from .spec import ExperimentError
+    from .store import StoreError
+
+    try:
+        return COMMANDS[args.command](args)
+    except (ExperimentError, StoreError) as exc:
+        return _error(str(exc))
+    except RuntimeError as exc:
+        if "dask" in str(exc).lower():
+            return _error(str(exc))
+        raise
+    except KeyboardInterrupt:
+        print("\ninterrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,389 @@
+"""The report: one self-contained ``report.html`` and CSV tables beside it.
+
+The HTML has no external files or scripts: figures are PNG images embedded
+as base64. Sections: what was run and how to run it again; the summary table
+(95% confidence intervals, effect sizes against the reference); time series
+with confidence bands per regime and schedule; distributions of the final
+outcomes; response curves and heatmaps for sweep factors; Morris and Sobol
+indices for those designs; failed runs; provenance.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from abm.metrics import MODEL_METRICS
+
+from . import analysis
+from .store import Results, load
+
+STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto; max-width: 1150px;
+       color: #1d2733; line-height: 1.45; padding: 0 1em; }
+h1 { color: #005eb8; margin-bottom: 0.2em; } h2 { color: #003087; border-bottom: 2px solid #e8edee; margin-top: 2em; }
+table { border-collapse: collapse; font-size: 0.86em; margin: 0.8em 0; }
+th, td { border: 1px solid #d8dde0; padding: 0.3em 0.55em; text-align: right; }
+th { background: #f0f4f5; } td.l, th.l { text-align: left; }
+pre { background: #f6f8f9; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
+code { background: #f0f4f5; padding: 0 0.25em; }
+img { max-width: 100%; } .note { color: #4c6272; font-size: 0.92em; }
+.bad { color: #a00; }
+"""
+
+
+# ------------------------------------------------------------------ figures
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _img(fig, alt: str) -> str:
+    plt = _plt()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def _grid(n: int, width: float = 4.2, height: float = 3.0):
+    plt = _plt()
+    cols = min(3, n)
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, list(axes.flat)
+
+
+def figure_time_series(ts: pd.DataFrame, metrics) -> str:
+    groups = list(dict.fromkeys(ts["group"]))
+    fig, axes = _grid(len(metrics))
+    colours = _colours(len(groups))
+    for ax, metric in zip(axes, metrics):
+        for colour, group in zip(colours, groups):
+            g = ts[(ts["group"] == group) & (ts["metric"] == metric)]
+            ax.plot(g["month"], g["mean"], color=colour, label=group, lw=1.6)
+            ax.fill_between(g["month"], g["ci_low"], g["ci_high"], color=colour, alpha=0.2, lw=0)
+        ax.set_title(metric, fontsize=10)
+        ax.set_xlabel("month")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7, loc="best")
+    fig.suptitle("Mean over replicates with 95% confidence band", fontsize=10)
+    fig.tight_layout()
+    return _img(fig, "time series of headline metrics with 95% confidence bands")
+
+
+def _colours(n: int):
+    plt = _plt()
+    cmap = plt.get_cmap("tab10" if n <= 10 else "viridis")
+    return [cmap(i if n <= 10 else i / max(n - 1, 1)) for i in range(n)]
+
+
+def figure_distributions(runs: pd.DataFrame, labels: dict, metrics, by_group: bool) -> str:
+    fig, axes = _grid(len(metrics))
+    for ax, metric in zip(axes, metrics):
+        data = runs[runs["metric"] == metric]
+        if by_group:
+            order = list(labels)
+            values = [data.loc[data["point"] == p, "final"].to_numpy() for p in order]
+            ax.boxplot(values, showmeans=True)
+            ax.set_xticks(range(1, len(order) + 1), [labels[p] for p in order], rotation=30, ha="right", fontsize=7)
+        else:
+            ax.hist(data["final"], bins=30, color="#005eb8", alpha=0.8)
+            ax.set_xlabel("final value")
+        ax.set_title(f"{metric} (final month)", fontsize=10)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return _img(fig, "distributions of final outcomes")
+
+
+def figure_response(runs: pd.DataFrame, factor: str, colour_by: str | None, metrics, sampled: bool) -> str:
+    fig, axes = _grid(len(metrics))
+    groups = [None] if colour_by is None else list(dict.fromkeys(runs[colour_by]))
+    colours = _colours(len(groups))
+    for ax, metric in zip(axes, metrics):
+        data = runs[runs["metric"] == metric]
+        for colour, group in zip(colours, groups):
+            g = data if group is None else data[data[colour_by] == group]
+            if sampled:
+                ax.scatter(g[factor], g["final"], s=8, alpha=0.5, color=colour, label=group)
+                continue
+            rows = [(x, *analysis.ci95(v["final"])[:3]) for x, v in g.groupby(factor)]
+            xs, mean, low, high = (np.array(c, dtype=float) for c in zip(*rows))
+            ax.plot(xs, mean, marker="o", color=colour, label=group)
+            ax.fill_between(xs, low, high, color=colour, alpha=0.2, lw=0)
+        ax.set_xlabel(factor)
+        ax.set_title(f"{metric} (final month)", fontsize=10)
+        ax.grid(alpha=0.3)
+    if colour_by is not None:
+        axes[0].legend(fontsize=7, title=colour_by, title_fontsize=7)
+    fig.tight_layout()
+    return _img(fig, f"response of final outcomes to {factor}")
+
+
+def figure_heatmap(runs: pd.DataFrame, row: str, col: str, metrics) -> str:
+    fig, axes = _grid(len(metrics), 4.4, 3.4)
+    for ax, metric in zip(axes, metrics):
+        table = runs[runs["metric"] == metric].pivot_table(index=row, columns=col, values="final", aggfunc="mean")
+        im = ax.imshow(table.to_numpy(dtype=float), aspect="auto", cmap="viridis")
+        ax.set_xticks(range(table.shape[1]), [analysis._fmt_value(v) for v in table.columns], fontsize=7, rotation=30)
+        ax.set_yticks(range(table.shape[0]), [analysis._fmt_value(v) for v in table.index], fontsize=7)
+        ax.set_xlabel(col)
+        ax.set_ylabel(row)
+        ax.set_title(f"{metric} (final, mean)", fontsize=10)
+        fig.colorbar(im, ax=ax, shrink=0.8)
+    fig.tight_layout()
+    return _img(fig, f"heatmap of final outcomes over {row} and {col}")
+
+
+def figure_indices(table: pd.DataFrame, value: str, conf: str, title: str, second: tuple[str, str] | None = None) -> str:
+    metrics = list(dict.fromkeys(table["metric"]))
+    fig, axes = _grid(len(metrics), 4.4, 3.2)
+    for ax, metric in zip(axes, metrics):
+        t = table[table["metric"] == metric].sort_values(value, ascending=True)
+        y = np.arange(len(t))
+        h = 0.4 if second else 0.7
+        ax.barh(y + (h / 2 if second else 0), t[value], xerr=t[conf], height=h, color="#005eb8", label=value)
+        if second:
+            ax.barh(y - h / 2, t[second[0]], xerr=t[second[1]], height=h, color="#ed8b00", label=second[0])
+            ax.legend(fontsize=7)
+        ax.set_yticks(y, t["parameter"], fontsize=7)
+        ax.set_title(metric, fontsize=10)
+        ax.grid(alpha=0.3, axis="x")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return _img(fig, title)
+
+
+# ------------------------------------------------------------------ tables
+def _cell(mean, low, high, digits=3) -> str:
+    if pd.isna(mean):
+        return "n/a"
+    if pd.isna(low):
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} ({low:.{digits}f} to {high:.{digits}f})"
+
+
+def html_table(frame: pd.DataFrame, left: int = 1) -> str:
+    head = "".join(f'<th class="{"l" if i < left else ""}">{html.escape(str(c))}</th>' for i, c in enumerate(frame.columns))
+    body = []
+    for _, row in frame.iterrows():
+        cells = "".join(f'<td class="{"l" if i < left else ""}">{html.escape(str(v))}</td>' for i, v in enumerate(row))
+        body.append(f"<tr>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def readable_summary(summ: pd.DataFrame, eff: pd.DataFrame, max_points: int = 40) -> pd.DataFrame:
+    """The summary as text cells: one row per design point and metric."""
+    rows = []
+    for _, r in summ.iterrows():
+        row = {"condition": r["label"], "metric": r["metric"], "runs": r["n"],
+               "final (95% CI)": _cell(r["final_mean"], r["final_ci_low"], r["final_ci_high"]),
+               "average over run (95% CI)": _cell(r["average_mean"], r["average_ci_low"], r["average_ci_high"])}
+        if not eff.empty:
+            e = eff[(eff["point"] == r["point"]) & (eff["metric"] == r["metric"]) & (eff["value"] == "final")]
+            if e.empty:
+                row["final vs reference: difference (95% CI), d"] = "reference"
+            else:
+                e = e.iloc[0]
+                row["final vs reference: difference (95% CI), d"] = (
+                    f"{_cell(e['difference'], e['diff_ci_low'], e['diff_ci_high'])}, d = {e['d']:.2f} ({e['size']})")
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    if summ["point"].nunique() > max_points:
+        keep = sorted(summ["point"].unique())[:max_points]
+        out = out[summ["point"].isin(keep).to_numpy()]
+    return out
+
+
+# ------------------------------------------------------------------ the report
+def group_columns(results: Results) -> list[str]:
+    """Which factors the time series and distributions are grouped by."""
+    exp = results.manifest.get("experiment", {})
+    categorical = [c for c in exp.get("categorical", []) if c in results.runs.columns]
+    if categorical:
+        return categorical
+    factors = [f for f in results.factors if f in results.runs.columns]
+    if factors and results.runs["point"].nunique() <= 8:
+        return factors
+    return []
+
+
+def write_report(path, metrics=analysis.HEADLINE) -> Path:
+    """Write ``report.html`` and the CSV tables into the results folder ``path``."""
+    results = load(path)
+    path = Path(path)
+    exp = results.manifest.get("experiment", {})
+    metrics = [m for m in metrics if m in results.metrics.columns] or list(analysis.HEADLINE)
+    summ = analysis.summary(results, metrics)
+    eff = analysis.effects(results, metrics)
+    runs = analysis.per_run(results, metrics)
+    groups = group_columns(results)
+    ts = analysis.time_series(results, groups, metrics)
+    morris = analysis.morris_indices(results, metrics)
+    sobol = analysis.sobol_indices(results, metrics)
+    points = analysis.point_table(results)
+
+    tables = {"summary.csv": summ, "effects.csv": eff, "final_outcomes.csv": runs, "time_series.csv": ts,
+              "morris.csv": morris, "sobol.csv": sobol}
+    for name, frame in tables.items():
+        if frame is not None and not frame.empty:
+            frame.to_csv(path / name, index=False)
+
+    parts = [f"<h1>{html.escape(exp.get('name', 'experiment'))}</h1>"]
+    if exp.get("description"):
+        parts.append(f"<p>{html.escape(exp['description'])}</p>")
+    n_ok, n_failed = len(results.ok), len(results.failed)
+    n_planned = exp.get("n_runs", len(results.runs))
+    parts.append(
+        f"<p>{exp.get('design', '').replace('_', ' ')} design: {results.runs['point'].nunique()} design points x "
+        f"{exp.get('replicates')} replicates, {exp.get('months')} months each, root seed {exp.get('root_seed')}; "
+        f"replicate r has the same seed in every design point (common random numbers). "
+        f"Runs stored: {n_ok + n_failed} of {n_planned} ({n_ok} finished, "
+        f"<span class=\"{'bad' if n_failed else ''}\">{n_failed} failed</span>). "
+        f"Status: {html.escape(str(results.manifest.get('status')))}.</p>")
+    rerun = results.manifest.get("rerun", {})
+    parts.append(f"<p class=\"note\">Run it again: <code>{html.escape(rerun.get('all', ''))}</code> (stored runs are "
+                 f"kept and skipped); reproduce one run: <code>{html.escape(rerun.get('one', ''))}</code>; "
+                 f"rebuild this report: <code>ics-abm report {html.escape(str(path))}</code>.</p>")
+
+    parts.append("<h2>Summary</h2>")
+    parts.append("<p class=\"note\">Final = value in the last month; average = mean over months 1 to the end. "
+                 "Mean over replicates with 95% t-interval. ")
+    if not eff.empty:
+        paired = bool(eff["paired"].all())
+        parts.append(f"Effect against the reference ({html.escape(eff['reference'].iloc[0])}): difference with 95% "
+                     + ("paired t-interval, since replicates share seeds; Cohen's d = mean paired difference / average SD of the "
+                        "two conditions (d_av; d_z is in effects.csv). "
+                        if paired else "Welch interval and Cohen's d with the pooled SD. ")
+                     + "|d| below 0.2 is negligible, 0.2-0.5 small, 0.5-0.8 medium, above 0.8 large. ")
+    parts.append("</p>")
+    if not summ.empty:
+        parts.append(html_table(readable_summary(summ, eff), left=2))
+        if summ["point"].nunique() > 40:
+            parts.append("<p class=\"note\">First 40 design points shown; all are in summary.csv.</p>")
+    parts.append("<p class=\"note\">Metrics: " + "; ".join(
+        f"<b>{m}</b>: {html.escape(MODEL_METRICS.get(m, ''))}" for m in metrics) + ".</p>")
+
+    if not ts.empty:
+        by = ", ".join(groups) if groups else "all runs together"
+        parts.append(f"<h2>Over time</h2><p class=\"note\">Grouped by {html.escape(by)}.</p>")
+        parts.append(figure_time_series(ts, metrics))
+    schedule_text = _schedules(exp.get("text", ""))
+    if schedule_text:
+        parts.append(f"<p class=\"note\">Scheduled changes: {html.escape(schedule_text)}</p>")
+
+    if not runs.empty:
+        labels = dict(zip(points["point"], points["label"]))
+        by_group = len(labels) <= 20
+        parts.append("<h2>Final outcomes</h2>")
+        parts.append(figure_distributions(runs, labels, metrics, by_group))
+        parts.extend(_responses(results, runs, points, metrics, exp))
+
+    if not morris.empty:
+        parts.append("<h2>Morris screening</h2><p class=\"note\">mu* = mean absolute elementary effect on the "
+                     "final value (bars: 95% bootstrap interval); a large sigma signals interactions or non-linearity. "
+                     "Parameters with small mu* can be fixed.</p>")
+        parts.append(figure_indices(morris, "mu_star", "mu_star_conf", "Morris mu* (final month)"))
+        parts.append(html_table(morris.round(4), left=2))
+    if not sobol.empty:
+        parts.append("<h2>Sobol indices</h2><p class=\"note\">S1 = share of the variance of the final value due "
+                     "to the parameter alone; ST = including its interactions (bars: 95% intervals).</p>")
+        parts.append(figure_indices(sobol, "ST", "ST_conf", "Sobol indices (final month)", ("S1", "S1_conf")))
+        parts.append(html_table(sobol.round(4), left=2))
+    if exp.get("design") in ("morris", "sobol") and morris.empty and sobol.empty:
+        parts.append("<p class=\"bad\">Sensitivity indices need a finished run at every design point; "
+                     "some are missing or failed.</p>")
+
+    if n_failed:
+        parts.append(f"<h2 class=\"bad\">Failed runs ({n_failed})</h2>")
+        for _, r in results.failed.head(50).iterrows():
+            last = str(r["error"]).strip().splitlines()[-1] if str(r["error"]).strip() else ""
+            parts.append(f"<details><summary><code>{html.escape(r['run_id'])}</code>: {html.escape(last)}</summary>"
+                         f"<pre>{html.escape(str(r['error']))}</pre></details>")
+
+    parts.append("<h2>Provenance</h2>")
+    parts.append(_provenance(results))
+    page = ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            "<link rel=\"icon\" href=\"data:,\">"
+            f"<title>{html.escape(exp.get('name', 'experiment'))}: ics-abm report</title>"
+            f"<style>{STYLE}</style></head><body>{''.join(parts)}</body></html>")
+    out = path / "report.html"
+    tmp = path / ".report.html.tmp"
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(out)
+    return out
+
+
+def _schedules(text: str) -> str:
+    import tomllib
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return ""
+    def describe(events):
+        return ", ".join(f"month {e.get('month')}: " + ", ".join(f"{k}={v}" for k, v in e.items() if k != "month")
+                         for e in events) or "none"
+    if "schedules" in data:
+        return "; ".join(f"{name}: {describe(ev)}" for name, ev in data["schedules"].items())
+    if data.get("schedule"):
+        return describe(data["schedule"])
+    return ""
+
+
+def _responses(results: Results, runs: pd.DataFrame, points: pd.DataFrame, metrics, exp) -> list[str]:
+    design = exp.get("design")
+    if design not in ("full_factorial", "latin_hypercube"):
+        return []
+    factors = [f for f in results.factors if f in points.columns]
+    categorical = [c for c in exp.get("categorical", []) if c in factors]
+    numeric = [f for f in factors if f not in categorical and points[f].nunique() > 1]
+    data = runs.merge(points, on="point")
+    out = []
+    colour_by = categorical[0] if categorical else None
+    for factor in numeric:
+        if design == "full_factorial" and points[factor].nunique() < 2:
+            continue
+        out.append(f"<h3>Response to {html.escape(factor)}</h3>")
+        out.append(figure_response(data, factor, colour_by, metrics, sampled=design == "latin_hypercube"))
+    if design == "full_factorial":
+        if len(numeric) >= 2:
+            out.append(f"<h3>{html.escape(numeric[0])} x {html.escape(numeric[1])}</h3>")
+            out.append(figure_heatmap(data, numeric[0], numeric[1], metrics))
+        elif numeric and categorical and points[numeric[0]].nunique() > 2:
+            out.append(f"<h3>{html.escape(categorical[0])} x {html.escape(numeric[0])}</h3>")
+            out.append(figure_heatmap(data, categorical[0], numeric[0], metrics))
+    return ["<h2>Response to the factors</h2>", *out] if out else []
+
+
+def _provenance(results: Results) -> str:
+    m = results.manifest
+    exp = m.get("experiment", {})
+    git = m.get("git", {})
+    rows = [
+        ("experiment file", exp.get("file")), ("root seed", exp.get("root_seed")),
+        ("git commit", f"{git.get('commit')}" + (" (with local changes)" if git.get("dirty") else "")),
+        ("host", m.get("host")), ("platform", m.get("platform")),
+        ("started", m.get("started_at")), ("ended", m.get("ended_at")), ("status", m.get("status")),
+    ]
+    rows += [(f"version: {k}", v) for k, v in m.get("versions", {}).items()]
+    table = html_table(pd.DataFrame(rows, columns=["what", "value"]), left=2)
+    sessions = m.get("sessions", [])
+    sess = html_table(pd.DataFrame(sessions).astype(str), left=99) if sessions else ""
+    return (table + "<h3>Sessions</h3>" + sess + "<h3>Experiment file</h3><pre>"
+            + html.escape(exp.get("text", "")) + "</pre><details><summary>manifest.json</summary><pre>"
+            + html.escape(json.dumps(m, indent=2, default=str)) + "</pre></details>")
