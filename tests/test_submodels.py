@@ -12,7 +12,7 @@ from abm import DEFAULTS, ICSModel, register_rule
 from abm import continuum, effort, joint_work, pressure, turf, voice
 from abm.events import EVENT_OPTIONS, check_event
 from abm.rules import RULE_NAMES, registered, resolve_rules
-from abm.trust import asymmetric_trust_update, combine_observations
+from abm.trust import asymmetric_trust_update
 from agents.regulator import NHSEOverseer
 
 P = dict(DEFAULTS)
@@ -81,11 +81,11 @@ class TestTrust:
         t, _ = trust_step(0.5, 0.0, weight=0.5)
         assert t == pytest.approx(0.5 - 0.5 * 0.3 * 0.5, abs=1e-12)
 
-    def test_combine_observations_is_a_weighted_mean_with_weight_capped_at_one(self):
-        obs, w = combine_observations([(np.array([1.0, 0.0]), np.array([0.6, 0.0])),
-                                       (np.array([0.0, 0.0]), np.array([0.9, 0.0]))])
-        assert_allclose(obs, [0.6 / 1.5, 0.0])
-        assert_allclose(w, [1.0, 0.0])
+    def test_works_elementwise_on_arrays(self):
+        t, d = asymmetric_trust_update(np.array([0.5, 0.5, 0.35]), np.array([0.0, 0.0, 0.6]),
+                                       np.array([1.0, 0.0, 1.0]), np.array([1.0, 1.0, 1.0]), P)
+        assert_allclose(t, [0.55, 0.35, 0.4])
+        assert_allclose(d, [0.0, 0.5 * 0.15, 0.6 * 0.98])
 
 
 # --------------------------------------------------------------------- continuum
@@ -95,7 +95,7 @@ def levels(level, ready, engaged=False, convened=False, prob=1.0, **over):
     return continuum.update_levels(
         np.asarray(level, dtype=np.int8), np.asarray(ready, float),
         np.broadcast_to(np.asarray(engaged), n).copy(), np.broadcast_to(np.asarray(convened), n).copy(),
-        p, np.random.default_rng(0))
+        p, np.random.default_rng(0).random(n))
 
 
 class TestContinuum:
