@@ -9,7 +9,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from abm import DEFAULTS, ICSModel, register_rule
-from abm import continuum, effort, joint_work, pressure, turf, voice
+from abm import continuum, effort, joint_work, kernels, pressure, turf, voice
 from abm.events import EVENT_OPTIONS, check_event
 from abm.rules import RULE_NAMES, registered, resolve_rules
 from abm.trust import asymmetric_trust_update
@@ -18,11 +18,30 @@ from agents.regulator import NHSEOverseer
 P = dict(DEFAULTS)
 
 
-def trust_step(trust, observation, damage=0.0, weight=1.0, **over):
+def trust_step(trust, observation, damage=0.0, weight=1.0, impl="numpy", **over):
+    """One trust update of one tie: the NumPy rule, or the compiled kernel the model runs by default.
+
+    For the kernel, weight 1 is a kept commitment observed in joint work (the
+    observation is what the partner kept) and weight 0 is nothing observed.
+    """
     p = {**P, **over}
-    t, d = asymmetric_trust_update(np.atleast_1d(np.asarray(trust, float)), np.atleast_1d(np.asarray(damage, float)),
-                                   np.atleast_1d(np.asarray(observation, float)), np.atleast_1d(np.asarray(weight, float)), p)
+    if impl == "numpy":
+        t, d = asymmetric_trust_update(np.array([trust], float), np.array([damage], float),
+                                       np.array([observation], float), np.array([weight], float), p)
+        return float(t[0]), float(d[0])
+    assert weight in (0.0, 1.0)
+    t = np.array([trust, 0.5])
+    d = np.array([damage, 0.0])
+    kernels.update_trust(
+        np.array([0, 1]), np.array([1, 0]), t, d, np.zeros(2), np.array([weight, 0.0]),
+        np.array([observation]), np.zeros(1), np.zeros(1, dtype=np.bool_), np.zeros(2),
+        np.zeros(2, dtype=np.bool_), p["record_smoothing"], p["reputation_weight"], 0.0,
+        p["trust_build_rate"], p["trust_erosion_rate"], p["damage_gain"], p["damage_decay"],
+        p["small_win_boost"])
     return float(t[0]), float(d[0])
+
+
+IMPLS = pytest.mark.parametrize("impl", ["numpy", "compiled"])
 
 
 # --------------------------------------------------------------------- trust
@@ -30,50 +49,58 @@ class TestTrust:
     def test_defaults_are_build_0_10_and_erosion_0_30(self):
         assert P["trust_build_rate"] == 0.10 and P["trust_erosion_rate"] == 0.30
 
-    def test_build_closes_a_tenth_of_the_gap_in_one_step(self):
-        t, d = trust_step(0.5, 1.0)
+    @IMPLS
+    def test_build_closes_a_tenth_of_the_gap_in_one_step(self, impl):
+        t, d = trust_step(0.5, 1.0, impl=impl)
         assert t == pytest.approx(0.55, abs=1e-12)
         assert d == 0.0
 
-    def test_erosion_closes_three_tenths_of_the_gap_in_one_step(self):
-        t, _ = trust_step(0.5, 0.0)
+    @IMPLS
+    def test_erosion_closes_three_tenths_of_the_gap_in_one_step(self, impl):
+        t, _ = trust_step(0.5, 0.0, impl=impl)
         assert t == pytest.approx(0.35, abs=1e-12)
 
-    def test_falls_three_times_faster_than_it_builds(self):
-        up, _ = trust_step(0.5, 0.9)
-        down, _ = trust_step(0.5, 0.1)
+    @IMPLS
+    def test_falls_three_times_faster_than_it_builds(self, impl):
+        up, _ = trust_step(0.5, 0.9, impl=impl)
+        down, _ = trust_step(0.5, 0.1, impl=impl)
         assert (0.5 - down) == pytest.approx(3 * (up - 0.5), abs=1e-12)
 
-    def test_damage_grows_by_damage_gain_times_the_drop(self):
-        t, d = trust_step(0.5, 0.0, damage=0.1)
+    @IMPLS
+    def test_damage_grows_by_damage_gain_times_the_drop(self, impl):
+        t, d = trust_step(0.5, 0.0, damage=0.1, impl=impl)
         drop = 0.5 - 0.35
         assert d == pytest.approx(0.1 * (1 - P["damage_decay"]) + P["damage_gain"] * drop, abs=1e-12)
-        t, d = trust_step(0.5, 0.0, damage=0.0, damage_gain=0.2)
+        t, d = trust_step(0.5, 0.0, damage=0.0, damage_gain=0.2, impl=impl)
         assert d == pytest.approx(0.2 * 0.15, abs=1e-12)
 
-    def test_damage_decays_without_a_drop(self):
-        _, d = trust_step(0.5, 0.9, damage=0.2)
+    @IMPLS
+    def test_damage_decays_without_a_drop(self, impl):
+        _, d = trust_step(0.5, 0.9, damage=0.2, impl=impl)
         assert d == pytest.approx(0.2 * (1 - 0.02), abs=1e-12)
-        _, d = trust_step(0.5, 0.5, damage=0.2, damage_decay=0.5)
+        _, d = trust_step(0.5, 0.5, damage=0.2, damage_decay=0.5, impl=impl)
         assert d == pytest.approx(0.1, abs=1e-12)
 
-    def test_recovery_is_capped_at_one_minus_damage(self):
+    @IMPLS
+    def test_recovery_is_capped_at_one_minus_damage(self, impl):
         # uncapped the step would give 0.35 + 0.1 * 0.65 = 0.415; the ceiling is 1 - 0.6
-        t, _ = trust_step(0.35, 1.0, damage=0.6)
+        t, _ = trust_step(0.35, 1.0, damage=0.6, impl=impl)
         assert t == pytest.approx(0.4, abs=1e-12)
         # below the ceiling the step is uncapped
-        t, _ = trust_step(0.35, 1.0, damage=0.1)
+        t, _ = trust_step(0.35, 1.0, damage=0.1, impl=impl)
         assert t == pytest.approx(0.415, abs=1e-12)
 
-    def test_trust_above_the_ceiling_does_not_rise_but_can_fall(self):
-        t, _ = trust_step(0.5, 1.0, damage=0.6)
+    @IMPLS
+    def test_trust_above_the_ceiling_does_not_rise_but_can_fall(self, impl):
+        t, _ = trust_step(0.5, 1.0, damage=0.6, impl=impl)
         assert t == pytest.approx(0.5, abs=1e-12)
-        t, _ = trust_step(0.5, 0.0, damage=0.6)
+        t, _ = trust_step(0.5, 0.0, damage=0.6, impl=impl)
         assert t == pytest.approx(0.35, abs=1e-12)
 
-    def test_weight_zero_leaves_trust_unchanged(self):
+    @IMPLS
+    def test_weight_zero_leaves_trust_unchanged(self, impl):
         for obs in (0.0, 0.3, 1.0):
-            t, d = trust_step(0.42, obs, damage=0.1, weight=0.0)
+            t, d = trust_step(0.42, obs, damage=0.1, weight=0.0, impl=impl)
             assert t == 0.42
             assert d == pytest.approx(0.1 * (1 - P["damage_decay"]), abs=1e-12)
 
@@ -89,13 +116,30 @@ class TestTrust:
 
 
 # --------------------------------------------------------------------- continuum
-def levels(level, ready, engaged=False, convened=False, prob=1.0, **over):
+def levels(level, ready, engaged=False, convened=False, prob=1.0, impl="numpy", **over):
+    """New pair levels: the NumPy rule, or the compiled kernel the model runs.
+
+    For the kernel each pair's two directed trusts are ``ready`` and 1 and turf is 0,
+    so the pair's readiness is ``ready``; convened pairs are table pairs drawn to be convened.
+    """
     p = {**P, "step_up_probability": prob, **over}
     n = len(level)
-    return continuum.update_levels(
-        np.asarray(level, dtype=np.int8), np.asarray(ready, float),
-        np.broadcast_to(np.asarray(engaged), n).copy(), np.broadcast_to(np.asarray(convened), n).copy(),
-        p, np.random.default_rng(0).random(n))
+    level = np.asarray(level, dtype=np.int8)
+    ready = np.asarray(ready, float)
+    engaged = np.broadcast_to(np.asarray(engaged), n).copy()
+    convened = np.broadcast_to(np.asarray(convened), n).copy()
+    draws = np.random.default_rng(0).random(n)
+    if impl == "numpy":
+        return continuum.update_levels(level, ready, engaged, convened, p, draws)
+    trust = np.ones(2 * n)
+    trust[0::2] = ready
+    tie_level = np.repeat(level, 2)
+    kernels.update_levels(np.arange(n), np.arange(n) + n, trust, np.zeros(2 * n), tie_level, engaged,
+                          convened, np.ones(2 * n, dtype=np.bool_), draws.astype(np.float32),
+                          np.zeros(n, dtype=np.float32), p["readiness_step"], p["continuum_hysteresis"],
+                          p["step_up_probability"], 1.0)
+    assert (tie_level[0::2] == tie_level[1::2]).all()
+    return tie_level[0::2]
 
 
 class TestContinuum:
@@ -105,39 +149,46 @@ class TestContinuum:
     def test_readiness_is_lower_trust_times_one_minus_higher_turf(self):
         assert continuum.readiness(0.6, 0.4, 0.2, 0.5) == pytest.approx(0.4 * 0.5)
 
-    def test_steps_up_only_when_ready(self):
+    @IMPLS
+    def test_steps_up_only_when_ready(self, impl):
         s = self.step
-        got = levels([0, 0, 1, 1], [s + 1e-9, s - 1e-3, 2 * s, 2 * s - 1e-3], engaged=True)
+        got = levels([0, 0, 1, 1], [s + 1e-9, s - 1e-3, 2 * s, 2 * s - 1e-3], engaged=True, impl=impl)
         assert_array_equal(got, [1, 0, 2, 1])
 
-    def test_beyond_connecting_only_when_engaged(self):
+    @IMPLS
+    def test_beyond_connecting_only_when_engaged(self, impl):
         s = self.step
-        assert_array_equal(levels([0, 1, 2, 3], [1.0] * 4, engaged=False), [1, 1, 2, 3])
-        assert_array_equal(levels([0, 1, 2, 3], [1.0] * 4, engaged=True), [1, 2, 3, 4])
-        assert levels([1], [2 * s], engaged=False)[0] == 1
+        assert_array_equal(levels([0, 1, 2, 3], [1.0] * 4, engaged=False, impl=impl), [1, 1, 2, 3])
+        assert_array_equal(levels([0, 1, 2, 3], [1.0] * 4, engaged=True, impl=impl), [1, 2, 3, 4])
+        assert levels([1], [2 * s], engaged=False, impl=impl)[0] == 1
 
-    def test_one_step_at_a_time_and_never_above_four(self):
-        assert_array_equal(levels([0, 4], [1.0, 1.0], engaged=True), [1, 4])
+    @IMPLS
+    def test_one_step_at_a_time_and_never_above_four(self, impl):
+        assert_array_equal(levels([0, 4], [1.0, 1.0], engaged=True, impl=impl), [1, 4])
 
-    def test_step_up_probability_zero_never_rises(self):
-        assert_array_equal(levels([0, 1, 2], [1.0] * 3, engaged=True, prob=0.0), [0, 1, 2])
+    @IMPLS
+    def test_step_up_probability_zero_never_rises(self, impl):
+        assert_array_equal(levels([0, 1, 2], [1.0] * 3, engaged=True, prob=0.0, impl=impl), [0, 1, 2])
 
-    def test_steps_down_only_below_threshold_minus_hysteresis(self):
+    @IMPLS
+    def test_steps_down_only_below_threshold_minus_hysteresis(self, impl):
         s, h = self.step, self.hyst
         floor = 2 * s - h  # level 2 holds down to here
-        got = levels([2, 2, 2, 2], [2 * s - 1e-3, floor + 1e-9, floor - 1e-9, 0.0])
+        got = levels([2, 2, 2, 2], [2 * s - 1e-3, floor + 1e-9, floor - 1e-9, 0.0], impl=impl)
         assert_array_equal(got, [2, 2, 1, 1])
 
-    def test_hysteresis_band_keeps_the_level(self):
+    @IMPLS
+    def test_hysteresis_band_keeps_the_level(self, impl):
         s, h = self.step, self.hyst
         for k in (1, 2, 3, 4):
             inside = np.linspace(k * s - h + 1e-9, k * s - 1e-9, 5)
-            assert_array_equal(levels([k] * 5, inside, prob=0.0), [k] * 5)
+            assert_array_equal(levels([k] * 5, inside, prob=0.0, impl=impl), [k] * 5)
         # without hysteresis the same readiness steps down
-        assert levels([3], [3 * s - 1e-3], continuum_hysteresis=0.0)[0] == 2
+        assert levels([3], [3 * s - 1e-3], continuum_hysteresis=0.0, impl=impl)[0] == 2
 
-    def test_convened_level_zero_pairs_reach_connecting(self):
-        got = levels([0, 0, 0], [0.0, 0.0, 0.0], convened=np.array([True, False, True]), prob=0.0)
+    @IMPLS
+    def test_convened_level_zero_pairs_reach_connecting(self, impl):
+        got = levels([0, 0, 0], [0.0, 0.0, 0.0], convened=np.array([True, False, True]), prob=0.0, impl=impl)
         assert_array_equal(got, [1, 0, 1])
 
     def test_probability_of_stepping_up_is_step_up_probability(self):
@@ -384,6 +435,20 @@ class TestRules:
         default = ICSModel(rng=1, small_win_boost=0.0)
         default.step()
         assert (default.tie_table()["trust"] > 0.0).any()
+
+    def test_numpy_path_of_the_default_trust_rule_matches_the_compiled_path(self):
+        """A swapped trust rule runs the NumPy path; the default rule in disguise must give the same run."""
+        disguised = lambda *args: asymmetric_trust_update(*args)  # noqa: E731
+        numpy_path = ICSModel(rng=3, n_systems=2, rules={"trust_update": disguised})
+        compiled = ICSModel(rng=3, n_systems=2)
+        for _ in range(12):
+            numpy_path.step()
+            compiled.step()
+            assert_allclose(numpy_path.ties.trust, compiled.ties.trust, rtol=0, atol=1e-9)
+            assert_allclose(numpy_path.ties.damage, compiled.ties.damage, rtol=0, atol=1e-9)
+            assert_allclose(numpy_path.ties.record, compiled.ties.record, rtol=0, atol=1e-9)
+            assert_array_equal(numpy_path.ties.level, compiled.ties.level)
+        assert compiled.datacollector.get_model_vars_dataframe()["joint_projects"].sum() > 0
 
     def test_every_rule_has_a_default(self):
         chosen = resolve_rules(None)
