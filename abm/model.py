@@ -198,16 +198,16 @@ class ICSModel(mesa.Model):
         self.schedule_structural_event(month, "regime", regime=regime, **knobs)
 
     # ------------------------------------------------------------------ events
-    def schedule_structural_event(self, month: int, kind: str, **options: Any) -> None:
-        """Schedule an event at the start of ``month`` (see ``abm.events``)."""
-        full = check_event(kind, month, options)
+    def schedule_structural_event(self, month: int, event: str, /, **options: Any) -> None:
+        """Schedule ``event`` (a kind in ``abm.events``) at the start of ``month``."""
+        full = check_event(event, month, options)
         if month <= self.month and self.steps > 0:
-            raise ValueError(f"event {kind!r}: month {month} has passed (the model is at month {self.month})")
-        bisect.insort(self._schedule, ScheduledEvent(month, kind, full))
+            raise ValueError(f"event {event!r}: month {month} has passed (the model is at month {self.month})")
+        bisect.insort(self._schedule, ScheduledEvent(month, event, full))
 
-    def trigger(self, kind: str, **options: Any) -> None:
-        """Apply an event now (the browser view's shock, merger and cut buttons)."""
-        self._apply_event(kind, check_event(kind, max(self.month, 0), options))
+    def trigger(self, event: str, /, **options: Any) -> None:
+        """Apply ``event`` now (the browser view's shock, merger and cut buttons)."""
+        self._apply_event(event, check_event(event, max(self.month, 0), options))
 
     def _apply_event(self, kind: str, o: dict) -> None:
         orgs, ties, p = self.orgs, self.ties, self.p
@@ -292,6 +292,7 @@ class ICSModel(mesa.Model):
         factor = joint_work.level_output_factor(p, regime.funding_flexibility, steer)
         result = joint_work.run_projects_compiled(ties, orgs, convening, factor, rng.random(ties.n_pairs, dtype=np.float32), level_sum)
         joint_work.sharing_and_wins(orgs, result)
+        self.joint_work_result = result  # what joint work did this month (abm.joint_work.JointWorkResult)
         n_in_system = np.maximum(np.bincount(orgs.system, weights=act.astype(float), minlength=orgs.n_systems), 1)
         self.capability_pipeline.add(result.inflow / n_in_system)
         self.capability = performance.capability_level(self.capability_pipeline.stock)
