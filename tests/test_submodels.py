@@ -407,6 +407,12 @@ class TestEvents:
         with pytest.raises(ValueError, match=next(iter(options))):
             check_event(kind, 1, options)
 
+    @pytest.mark.parametrize("entry", [(3,), (3, "merger", "acute"), (3, "merger", {}, {}), "merger"])
+    def test_malformed_events_entry_gets_a_clear_error_naming_events(self, entry):
+        """ICSModel(events=[(month, kind, {options})]): a malformed entry is named, not unpacked deep inside."""
+        with pytest.raises((ValueError, TypeError), match="events"):
+            ICSModel(events=[entry])
+
     def test_model_checks_events_before_scheduling(self):
         m = ICSModel(rng=1)
         with pytest.raises(ValueError):
