@@ -1,0 +1,204 @@
+"""The time-series charts, as ECharts options (plain dicts).
+
+The browser draws the charts (ECharts, served from the local asset cache),
+so a step only sends the numbers. Each function here is pure: it turns the
+model's metrics table into one chart's option, so it is tested without a
+browser.
+
+Colours: ties and the stacked continuum chart by level (light to dark purple
+as partners integrate); kinds of organisation by their class's ``colour``.
+Regime changes are solid dark vertical lines labelled with the regime's name;
+triggered events (shock, merger, cut) are dotted grey lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from abm.network import LEVELS
+
+# Tie colours by continuum level (index = level); "none" is a light grey.
+LEVEL_COLOURS = ("#d9d9d9", "#cbc9e2", "#9e9ac8", "#6a51a3", "#2d004b")
+LEVEL_LABELS = tuple(name.capitalize() for name in LEVELS)
+REGIME_LINE = "#111111"
+EVENT_LINE = "#777777"
+
+FONT = 16      # axis labels, legends
+TITLE = 19
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A vertical line on the time series: a regime change or an event."""
+
+    month: int
+    label: str
+    kind: str = "regime"   # "regime" or "event"
+
+
+def _round(values, digits: int = 4) -> list:
+    return [round(float(v), digits) for v in values]
+
+
+def _points(months, values, digits: int = 4) -> list[list[float]]:
+    return [[int(m), round(float(v), digits)] for m, v in zip(months, values)]
+
+
+def _month_axis(months, grid_index: int = 0) -> dict:
+    last = int(max(months)) if len(months) else 0
+    return {
+        "type": "value", "gridIndex": grid_index, "min": 0, "max": max(12, last),
+        "name": "Month", "nameLocation": "middle", "nameGap": 30,
+        "nameTextStyle": {"fontSize": FONT}, "axisLabel": {"fontSize": FONT - 1},
+        "minInterval": 1, "splitLine": {"show": False},
+    }
+
+
+def _value_axis(name: str = "", low: float = 0.0, high: float | None = 1.0, grid_index: int = 0, **more) -> dict:
+    axis = {
+        "type": "value", "gridIndex": grid_index, "min": low,
+        "name": name, "nameTextStyle": {"fontSize": FONT - 1, "align": "left"},
+        "axisLabel": {"fontSize": FONT - 1}, "splitLine": {"lineStyle": {"color": "#e6e6e6"}},
+    }
+    if high is not None:
+        axis["max"] = high
+    axis.update(more)
+    return axis
+
+
+def mark_line(marks: list[Mark]) -> dict:
+    """An ECharts markLine with a vertical line per regime change and event."""
+    latest: dict[tuple[int, str], str] = {}
+    for m in marks:
+        latest[(m.month, m.kind)] = m.label  # several changes in one month: the last one shows
+    data = []
+    for (month, kind), text in sorted(latest.items()):
+        if kind == "regime":
+            data.append({
+                "xAxis": month, "name": text,
+                "lineStyle": {"color": REGIME_LINE, "width": 3, "type": "solid"},
+                "label": {"formatter": text.replace("_", " "), "fontSize": FONT - 2, "color": REGIME_LINE,
+                          "position": "insideEndTop", "fontWeight": "bold",
+                          "backgroundColor": "rgba(255,255,255,0.75)"},
+            })
+        else:
+            data.append({
+                "xAxis": month, "name": text,
+                "lineStyle": {"color": EVENT_LINE, "width": 2, "type": "dotted"},
+                "label": {"show": False},
+            })
+    return {"silent": True, "symbol": "none", "animation": False, "data": data}
+
+
+def _base(title: str, legend_names: list[str] | None = None, right: int = 215) -> dict:
+    option = {
+        "animation": False,
+        "title": {"text": title, "left": 8, "top": 4, "textStyle": {"fontSize": TITLE, "fontWeight": "bold"}},
+        "textStyle": {"fontSize": FONT, "fontFamily": "Roboto, Arial, sans-serif"},
+        "tooltip": {"trigger": "axis", "textStyle": {"fontSize": FONT - 1}},
+        "grid": {"left": 64, "right": right, "top": 62, "bottom": 52},
+        "legend": {
+            "orient": "vertical", "right": 6, "top": "middle", "itemGap": 10,
+            "textStyle": {"fontSize": FONT - 1}, "itemWidth": 26, "itemHeight": 14,
+        },
+    }
+    if legend_names is not None:
+        option["legend"]["data"] = legend_names
+    return option
+
+
+def levels_chart(history: pd.DataFrame, marks: list[Mark]) -> dict:
+    """Stacked shares of partnerships at each level of the continuum."""
+    months = list(history.index)
+    shares = {name: history[f"share_{name}"].to_numpy(dtype=float) for name in LEVELS[1:]}
+    none = np.clip(1.0 - np.sum(list(shares.values()), axis=0), 0.0, 1.0) if len(months) else []
+    shares = {"none": none, **shares}
+    series = []
+    for level in reversed(range(len(LEVELS))):  # collaborating at the bottom
+        name = LEVELS[level]
+        series.append({
+            "name": LEVEL_LABELS[level], "type": "line", "stack": "levels", "showSymbol": False,
+            "areaStyle": {"opacity": 0.95}, "lineStyle": {"width": 0.5},
+            "color": LEVEL_COLOURS[level], "data": _points(months, shares[name]),
+        })
+    series[0]["markLine"] = mark_line(marks)
+    option = _base("Partnerships by level of working together", [s["name"] for s in series], right=190)
+    option["xAxis"] = _month_axis(months)
+    option["yAxis"] = _value_axis("Share of partnerships")
+    option["series"] = series
+    return option
+
+
+def kinds_chart(kind_history: pd.DataFrame, colours: dict[str, str], labels: dict[str, str],
+                marks: list[Mark]) -> dict:
+    """Mean trust in partners and turf, by kind of organisation (two panels)."""
+    option = _base("Trust and turf by kind of organisation", right=250)
+    option["legend"]["textStyle"] = {"fontSize": FONT - 3}
+    option["legend"]["itemGap"] = 6
+    option["grid"] = [
+        {"left": 56, "width": "27%", "top": 80, "bottom": 52},
+        {"left": "44%", "width": "27%", "top": 80, "bottom": 52},
+    ]
+    months = sorted(set(kind_history.index.get_level_values("month"))) if not kind_history.empty else [0]
+    option["xAxis"] = [_month_axis(months, 0), _month_axis(months, 1)]
+    option["yAxis"] = [_value_axis("Trust in partners", grid_index=0), _value_axis("Turf", grid_index=1)]
+    series = []
+    if not kind_history.empty:
+        for kind, rows in kind_history.groupby(level="kind", sort=False):
+            m = rows.index.get_level_values("month")
+            for axis, column in enumerate(("trust_given", "turf")):
+                series.append({
+                    "name": labels.get(kind, kind), "type": "line", "showSymbol": False,
+                    "xAxisIndex": axis, "yAxisIndex": axis, "color": colours.get(kind, "#888888"),
+                    "lineStyle": {"width": 3}, "data": _points(m, rows[column].to_numpy(dtype=float)),
+                })
+    for axis in (0, 1):
+        first = next((s for s in series if s["xAxisIndex"] == axis), None)
+        if first is not None:
+            first["markLine"] = mark_line(marks)
+    option["series"] = series
+    return option
+
+
+def outcome_chart(history: pd.DataFrame, marks: list[Mark]) -> dict:
+    """System outcome against organisations' true and reported performance."""
+    months = list(history.index)
+    option = _base("System outcome vs organisations' performance", right=235)
+    option["xAxis"] = _month_axis(months)
+    option["yAxis"] = _value_axis("0 = worst, 1 = best")
+    option["series"] = [
+        {"name": "System outcome", "type": "line", "showSymbol": False, "color": "#007f3b",
+         "lineStyle": {"width": 4}, "data": _points(months, history["system_outcome"]),
+         "markLine": mark_line(marks)},
+        {"name": "Performance (true)", "type": "line", "showSymbol": False, "color": "#005eb8",
+         "lineStyle": {"width": 3}, "data": _points(months, history["org_performance"])},
+        {"name": "Performance (reported)", "type": "line", "showSymbol": False, "color": "#005eb8",
+         "lineStyle": {"width": 3, "type": "dashed"}, "data": _points(months, history["reported_performance"])},
+    ]
+    return option
+
+
+def oversight_chart(history: pd.DataFrame, marks: list[Mark]) -> dict:
+    """Sanctions each month (bars, left axis) and compliance burden (line, right axis)."""
+    months = list(history.index)
+    sanctions = history["sanctions"].to_numpy(dtype=float)
+    burden = history["compliance_burden"].to_numpy(dtype=float)
+    option = _base("Sanctions and compliance burden", right=235)
+    option["grid"]["right"] = 290
+    option["xAxis"] = _month_axis(months)
+    option["yAxis"] = [
+        _value_axis("Sanctions per month", high=max(3.0, float(sanctions.max(initial=0)) * 1.15), minInterval=1),
+        _value_axis("Share of capacity", high=round(max(0.3, float(burden.max(initial=0)) * 1.15), 2),
+                    splitLine={"show": False}, nameTextStyle={"fontSize": FONT - 1, "align": "right"}),
+    ]
+    option["series"] = [
+        {"name": "Sanctions", "type": "bar", "barWidth": "90%", "yAxisIndex": 0, "color": "#d5281b",
+         "data": _points(months, sanctions, 0), "markLine": mark_line(marks)},
+        {"name": "Compliance burden", "type": "line", "showSymbol": False, "yAxisIndex": 1,
+         "color": "#231f20", "lineStyle": {"width": 3.5}, "data": _points(months, burden)},
+    ]
+    option["legend"]["right"] = 6
+    return option

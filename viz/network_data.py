@@ -1,0 +1,101 @@
+"""What the browser needs to draw the network, as plain lists.
+
+Two parts, so a step sends only what changes:
+- ``network_structure``: positions, colours, names and the partnerships
+  (pairs of organisations). It changes only when a new model is built.
+- ``network_state``: each partnership's continuum level and trust, each
+  organisation's size and the figures its tooltip shows. Sent every month.
+
+Both carry the run's ``id``; the browser draws only when they match.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .charts import LEVEL_COLOURS, LEVEL_LABELS
+from .layout import Layout
+
+SIZE_BY = {"budget": "Budget", "voice": "Voice (share of decision weight)"}
+
+# Tooltip rows: (key in network_state's "info" rows, label shown).
+TOOLTIP_ROWS = (
+    "Turf",
+    "Pressure",
+    "Trust in partners",
+    "Trust from partners",
+    "Performance (true)",
+    "Performance (reported)",
+    "Voice",
+    "Budget",
+)
+
+
+def network_structure(model, layout: Layout, run_id: int) -> dict:
+    """Positions (0-1 of the picture's width/height), colours, names, pairs, labels."""
+    pos = layout.positions
+    n = len(pos)
+    lo = pos.min(axis=0) if n else np.zeros(2)
+    hi = pos.max(axis=0) if n else np.ones(2)
+    pad = 0.05 * float(max((hi - lo).max(), 1.0)) + 0.35
+    lo, hi = lo - pad, hi + pad
+    w, h = hi - lo
+    aspect = float(h / w)
+    x = (pos[:, 0] - lo[0]) / w
+    y = (hi[1] - pos[:, 1]) / h
+    labels = []
+    if n <= 200:
+        for place, (px, py) in sorted(layout.place_centres.items()):
+            labels.append([round(float((px - lo[0]) / w), 4), round(float((hi[1] - py) / h), 4), f"Place {place + 1}"])
+    if len(layout.system_centres) > 1:
+        for s, (sx, sy) in enumerate(layout.system_centres):
+            labels.append([round(float((sx - lo[0]) / w), 4), round(float((hi[1] - sy) / h), 4), f"ICS {s + 1}"])
+    ties = model.ties
+    return {
+        "id": int(run_id),
+        "aspect": round(aspect, 4),
+        "x": [round(float(v), 5) for v in x],
+        "y": [round(float(v), 5) for v in y],
+        "colour": [o.colour for o in model.organisations],
+        "name": list(layout.names),
+        "kind": [o.label for o in model.organisations],
+        "a": ties.src[0::2].tolist(),
+        "b": ties.dst[0::2].tolist(),
+        "labels": labels,
+        "level_colours": list(LEVEL_COLOURS),
+        "rows": list(TOOLTIP_ROWS),
+    }
+
+
+def network_state(model, run_id: int, size_by: str = "budget") -> dict:
+    """This month's levels, trust, sizes and tooltip figures."""
+    if size_by not in SIZE_BY:
+        raise ValueError(f"size_by {size_by!r} is not allowed; choose one of {', '.join(SIZE_BY)}")
+    orgs, ties = model.orgs, model.ties
+    active_pair = ties.active[0::2]
+    level = np.where(active_pair, ties.level[0::2].astype(int), -1)
+    trust = np.rint(50.0 * (ties.trust[0::2] + ties.trust[1::2])).astype(int)  # mean, in percent
+    values = np.asarray(orgs.budget if size_by == "budget" else orgs.voice, dtype=float)
+    active = np.asarray(orgs.active, dtype=bool)
+    top = float(values[active].max()) if active.any() else 0.0
+    size = np.sqrt(np.clip(values, 0.0, None) / top) if top > 0 else np.zeros_like(values)
+    size = np.where(active, size, -1.0)
+    given = ties.mean_by_source(ties.trust)
+    received = ties.mean_by_target(ties.trust)
+    info = np.column_stack([
+        orgs.turf, orgs.pressure, given, received,
+        orgs.true_performance, orgs.reported_performance, orgs.voice, orgs.budget,
+    ])
+    return {
+        "id": int(run_id),
+        "month": int(model.month),
+        "level": level.tolist(),
+        "trust": trust.tolist(),
+        "size": [round(float(v), 3) for v in size],
+        "info": np.round(info, 2).tolist(),
+    }
+
+
+def legend_levels() -> list[tuple[str, str]]:
+    """(label, colour) of each continuum level, for the legend."""
+    return list(zip(LEVEL_LABELS, LEVEL_COLOURS))

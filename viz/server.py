@@ -1,0 +1,125 @@
+"""Start the browser view: ``ics-abm viz`` calls ``serve``.
+
+The view must work on a locked-down network with no internet at all:
+- every JS, CSS and font file comes from solara's local asset cache
+  (solara-assets, pinned with solara 1.58.2), served by solara's asset proxy;
+  the proxy's upstream is pointed at a closed local port, so a missing asset
+  fails at once instead of being fetched from a CDN;
+- solara's usage telemetry and its one-off "call home" check are switched off.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import webbrowser
+from pathlib import Path
+
+APP = Path(__file__).resolve().parent / "app.py"
+
+# Environment for an offline solara server (solara reads these at start-up).
+OFFLINE_ENV = {
+    "SOLARA_ASSETS_PROXY": "true",                        # serve /_solara/cdn from the local cache
+    "SOLARA_ASSETS_CDN": "http://127.0.0.1:9/npm/",       # upstream for cache misses: a closed local port
+    "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false",          # no usage statistics
+}
+
+
+def offline_environment(base: dict | None = None) -> dict:
+    """A copy of ``base`` (default: os.environ) with the offline settings."""
+    env = dict(os.environ if base is None else base)
+    env.update(OFFLINE_ENV)
+    return env
+
+
+def command(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = False) -> list[str]:
+    """The command line that runs the view's solara server."""
+    if not isinstance(port, int) or isinstance(port, bool) or not (0 < port < 65536):
+        raise ValueError(f"port {port!r} must be a whole number from 1 to 65535")
+    if not isinstance(host, str) or not host.strip():
+        raise ValueError(f"host {host!r} must be a host name or address such as 127.0.0.1")
+    return [
+        sys.executable, "-m", "solara", "run", str(APP),
+        "--host", host, "--port", str(port), "--production",
+        "--open" if open_browser else "--no-open",
+        "--no-check-version",  # solara would ask pypi.org for a newer version
+        "--log-level", "warning",
+    ]
+
+
+def _has_display() -> bool:
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def wait_until_serving(host: str, port: int, timeout: float = 60.0, process=None) -> bool:
+    """Wait until the server answers on host:port (False on timeout or if ``process`` ended)."""
+    target = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            return False
+        try:
+            with socket.create_connection((target, port), timeout=1.0):
+                return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+def _open_when_ready(host, port, url, process) -> None:
+    if wait_until_serving(host, port, process=process):
+        try:
+            webbrowser.open(url)
+        except webbrowser.Error:
+            pass
+
+
+def serve(host: str = "127.0.0.1", port: int = 8765, open_browser: bool | None = None) -> int:
+    """Run the view's server until Ctrl-C; return its exit code.
+
+    ``open_browser`` None opens a browser tab when there is a display.
+    """
+    cmd = command(host, port, open_browser=False)
+    url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0', '::') else host}:{port}/"
+    print(f"ics-abm viz: serving the model at {url} (Ctrl-C stops it)", flush=True)
+    process = subprocess.Popen(cmd, env=offline_environment())
+    if open_browser or (open_browser is None and _has_display()):
+        threading.Thread(target=_open_when_ready, args=(host, port, url, process), daemon=True).start()
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+        try:
+            return process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            return process.wait()
+
+
+def quiet_solara() -> None:
+    """Switch off solara's telemetry and call-home check in this process.
+
+    For ``solara run viz/app.py`` without ``ics-abm viz``: the app calls this
+    when it loads. (``ics-abm viz`` also sets the environment before start-up.)
+    """
+    try:
+        import solara.checks
+        import solara.server.settings as server_settings
+    except ImportError:  # pragma: no cover
+        return
+    import solara.settings
+
+    server_settings.telemetry.mixpanel_enable = False
+    solara.checks.should_perform_solara_check = lambda: False
+    if solara.settings.assets.proxy:
+        solara.settings.assets.cdn = OFFLINE_ENV["SOLARA_ASSETS_CDN"]
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(serve())

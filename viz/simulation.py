@@ -1,0 +1,251 @@
+"""One browser tab's simulation: the model, the settings for the next Reset, the history.
+
+The browser view's components only read this object and call its methods;
+it holds no widgets, so it is tested without a browser. Every method that
+changes the model takes a lock, because Play steps the model from a thread
+while a trainer may click a button.
+
+Settings take effect in two ways, as in NetLogo:
+- the regime preset and its knobs act on the running model at once
+  (``change_regime``, ``change_knob``) and are marked on the time series;
+- initial trust, pressure, organisation counts and the seed build a new model
+  on Reset. A bad setting never loses the running model: Reset reports the
+  problem and keeps the old one.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from abm import ICSModel, PARAMETERS, REGIMES, validate_parameters
+from abm.metrics import agent_table
+
+from .charts import Mark
+from .layout import Layout, layout_for
+
+# Controls shown in the view, in order. Ranges, defaults and meanings come from
+# abm.parameters.PARAMETERS; only the short labels below are the view's own.
+LIVE_KNOBS = ("oversight_intensity", "system_focus")
+START_PARAMETERS = ("initial_trust", "pressure")
+COUNT_PARAMETERS = ("n_systems", "n_acute", "n_mental_health", "n_community",
+                    "n_local_authorities", "n_vcse", "n_primary_care")
+LABELS = {
+    "regime": "Accountability regime",
+    "oversight_intensity": "Oversight intensity",
+    "system_focus": "Focus on system outcomes",
+    "initial_trust": "Initial trust",
+    "pressure": "Pressure (demand vs. money and staff)",
+    "n_systems": "ICSs",
+    "n_acute": "Acute trusts per ICS",
+    "n_mental_health": "Mental-health trusts per ICS",
+    "n_community": "Community trusts per ICS",
+    "n_local_authorities": "Councils (places) per ICS",
+    "n_vcse": "VCSE providers per ICS",
+    "n_primary_care": "Primary care networks per ICS",
+    "rng": "Seed",
+}
+
+EVENTS = {
+    "winter": ("Winter pressure shock", "demand_shock", {"size": 0.3}),
+    "merger": ("Merge two acute trusts", "merger", {"kind": "acute", "system": 0}),
+    "budget_cut": ("Council budget cut (10%)", "budget_cut", {"share": 0.1}),
+}
+
+DEFAULT_SEED = "42"
+
+
+def label(name: str) -> str:
+    """Short control label for a parameter."""
+    return LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+def regime_title(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+def parse_seed(text: Any) -> int:
+    """A seed typed by a user, as a whole number; ValueError with a plain message otherwise.
+
+    Blank text draws a fresh random seed (shown back to the user so the run can
+    be repeated).
+    """
+    raw = "" if text is None else str(text).strip()
+    if raw == "":
+        return random.SystemRandom().randrange(0, 10**6)
+    if not (raw.isascii() and raw.isdigit()):
+        shown = raw if len(raw) <= 30 else raw[:27] + "..."
+        raise ValueError(f"The seed must be a whole number such as 42 (got {shown!r}).")
+    if len(raw) > 18:
+        raise ValueError("The seed is too long: use at most 18 digits.")
+    return PARAMETERS["rng"].validate(int(raw))
+
+
+@dataclass
+class ResetResult:
+    ok: bool
+    message: str
+
+
+class Simulation:
+    """The model of one browser tab, with the settings for its next Reset."""
+
+    def __init__(self, seed_text: str = DEFAULT_SEED, **settings: Any):
+        self.lock = threading.RLock()
+        self.settings: dict[str, Any] = {
+            name: PARAMETERS[name].default for name in (*START_PARAMETERS, *COUNT_PARAMETERS)
+        }
+        self.settings["regime"] = PARAMETERS["regime"].default
+        self.seed_text = seed_text
+        self.seed: int | None = None
+        self.model: ICSModel | None = None
+        self.events: list[Mark] = []
+        self._kind_rows: list[pd.DataFrame] = []
+        self.version = 0   # bumped on every change; the view re-draws on it
+        self.run_id = 0    # bumped on every new model
+        result = self.reset(seed_text=seed_text, **settings)
+        if not result.ok:
+            raise ValueError(result.message)
+
+    # ------------------------------------------------------------ building
+    def reset(self, seed_text: str | None = None, **settings: Any) -> ResetResult:
+        """Build a new model from the settings (and seed text); keep the old one on any error."""
+        with self.lock:
+            candidate = dict(self.settings)
+            candidate.update(settings)
+            text = self.seed_text if seed_text is None else seed_text
+            try:
+                seed = parse_seed(text)
+            except ValueError as err:
+                return ResetResult(False, f"{err} The current model is kept.")
+            knobs = {}
+            if self.model is not None:
+                knobs = {k: getattr(self.model.regime, k) for k in LIVE_KNOBS}
+                if candidate["regime"] != self.model.regime.name:
+                    knobs = {}
+            try:
+                checked = validate_parameters({k: candidate[k] for k in (*START_PARAMETERS, *COUNT_PARAMETERS, "regime")})
+                model = ICSModel(**{k: checked[k] for k in (*START_PARAMETERS, *COUNT_PARAMETERS)},
+                                 regime=checked["regime"], **knobs, rng=seed)
+            except Exception as err:  # a bad combination must not cost the trainer the running model
+                return ResetResult(False, f"Could not build the model: {err}. The current model is kept.")
+            self.settings = {k: checked[k] for k in candidate}
+            self.seed_text = str(text).strip() if str(text).strip() else str(seed)
+            self.seed = seed
+            self.model = model
+            self.events = []
+            self._kind_rows = []
+            self._record_kinds()
+            self.version += 1
+            self.run_id += 1
+            n = len(model.organisations)
+            return ResetResult(True, f"New model: {n} organisations, seed {seed}.")
+
+    # ------------------------------------------------------------ running
+    def step(self, months: int = 1) -> int:
+        """Run the model for ``months`` months; return the month reached."""
+        with self.lock:
+            for _ in range(max(int(months), 0)):
+                self.model.step()
+                self._record_kinds()
+            self.version += 1
+            return self.model.month
+
+    def change_regime(self, name: str) -> None:
+        """Switch the running model to a regime preset (its knobs take the preset's values)."""
+        with self.lock:
+            self.model.set_regime(PARAMETERS["regime"].validate(name))
+            self.settings["regime"] = name
+            self.version += 1
+
+    def change_knob(self, name: str, value: float) -> None:
+        """Override one knob of the regime in force, now."""
+        if name not in LIVE_KNOBS:
+            raise ValueError(f"{name!r} is not a knob of the view; knobs: {', '.join(LIVE_KNOBS)}")
+        with self.lock:
+            current = getattr(self.model.regime, name)
+            value = PARAMETERS[name].validate(float(value))
+            if abs(value - current) < 1e-9:
+                return
+            self.model.set_regime(**{name: value})
+            self.version += 1
+
+    def trigger(self, event: str) -> str:
+        """Apply one of the view's events (see ``EVENTS``) now; return what happened."""
+        title, kind, options = EVENTS[event]
+        with self.lock:
+            model = self.model
+            if kind == "merger":
+                alive = [o for o in model.organisations_of(options["kind"]) if o.system == options["system"]]
+                if len(alive) < 2:
+                    return f"No merger: ICS {options['system'] + 1} has fewer than two acute trusts left."
+            model.trigger(kind, **options)
+            self.events.append(Mark(model.month, title, "event"))
+            self.version += 1
+            return f"Month {model.month}: {title.lower()}."
+
+    # ------------------------------------------------------------ reading
+    @property
+    def month(self) -> int:
+        return self.model.month
+
+    @property
+    def layout(self) -> Layout:
+        return layout_for(self.model)
+
+    def history(self) -> pd.DataFrame:
+        """Model metrics, one row per month."""
+        return self.model.datacollector.get_model_vars_dataframe()
+
+    def kind_history(self) -> pd.DataFrame:
+        """Mean trust in partners and turf by kind, indexed by (month, kind)."""
+        if not self._kind_rows:
+            return pd.DataFrame(columns=["trust_given", "turf"])
+        return pd.concat(self._kind_rows)
+
+    def marks(self) -> list[Mark]:
+        """Regime changes after month 0, and triggered events, for the time series."""
+        out = [Mark(month, regime.name, "regime") for month, regime in self.model.regime_history[1:]]
+        return out + list(self.events)
+
+    def kind_colours(self) -> tuple[dict[str, str], dict[str, str]]:
+        colours, labels = {}, {}
+        for o in self.model.organisations:
+            colours.setdefault(o.kind, o.colour)
+            labels.setdefault(o.kind, o.label)
+        return colours, labels
+
+    def organisation_details(self, index: int) -> dict[str, Any]:
+        """What the view shows about one organisation."""
+        model = self.model
+        org = model.organisations[index]
+        orgs, ties = model.orgs, model.ties
+        mine = ties.active & (ties.src == index)
+        levels = np.bincount(ties.level[mine].astype(int), minlength=5)
+        return {
+            "name": self.layout.names[index],
+            "kind": org.label,
+            "active": bool(orgs.active[index]),
+            "turf": float(orgs.turf[index]),
+            "pressure": float(orgs.pressure[index]),
+            "trust_given": float(ties.mean_by_source(ties.trust)[index]),
+            "trust_received": float(ties.mean_by_target(ties.trust)[index]),
+            "true_performance": float(orgs.true_performance[index]),
+            "reported_performance": float(orgs.reported_performance[index]),
+            "voice": float(orgs.voice[index]),
+            "budget": float(orgs.budget[index]),
+            "segment": int(orgs.segment[index]),
+            "partners": int(mine.sum()),
+            "levels": [int(x) for x in levels],
+        }
+
+    def _record_kinds(self) -> None:
+        table = agent_table(self.model)
+        means = table.groupby("kind", sort=False)[["trust_given", "turf"]].mean()
+        means.index = pd.MultiIndex.from_product([[self.model.month], means.index], names=["month", "kind"])
+        self._kind_rows.append(means)

@@ -1,0 +1,317 @@
+"""Two small browser widgets drawn by the browser itself (Vue templates).
+
+- ``NetworkCanvas`` draws the organisations and their partnerships on a
+  canvas: thousands of ties in a few strokes, hover tooltips computed in the
+  browser (no round trip), a click selects an organisation (synced back to
+  Python as ``selected``).
+- ``EChart`` draws an ECharts option. ECharts is loaded from solara's local
+  asset cache (``/_solara/cdn/echarts@5.4.0``, shipped by solara-assets), so
+  nothing is fetched from the internet.
+
+Both set ``data-month`` on their element once they have drawn a month; the
+browser tests and the latency benchmark wait on it.
+"""
+
+from __future__ import annotations
+
+import ipyvue
+import traitlets
+
+_LOAD_SCRIPT = r"""
+        cdn() {
+            if (window.solara && window.solara.cdn) return window.solara.cdn.replace(/\/$/, '');
+            return './_solara/cdn';
+        },
+        loadRequire() {
+            if (window.requirejs) return Promise.resolve();
+            return new Promise((resolve, reject) => {
+                const script = document.createElement('script');
+                script.src = `${this.cdn()}/requirejs@2.3.6/require.js`;
+                script.onload = resolve;
+                script.onerror = reject;
+                document.head.appendChild(script);
+            });
+        },
+        loadEcharts() {
+            if (window.icsEcharts) return window.icsEcharts;
+            window.icsEcharts = this.loadRequire().then(() => new Promise((resolve, reject) => {
+                window.requirejs([`${this.cdn()}/echarts@5.4.0/dist/echarts.min.js`], resolve, reject);
+            }));
+            return window.icsEcharts;
+        },
+"""
+
+CHART_TEMPLATE = r"""
+<template>
+    <div :class="['ics-chart', css_class]" :data-month="drawn_month" :style="`width: 100%; height: ${height}px;`">
+        <div ref="chart" style="width: 100%; height: 100%;"></div>
+    </div>
+</template>
+<script>
+module.exports = {
+    data() {
+        return { drawn_month: -1 };
+    },
+    mounted() {
+        this.loadEcharts().then(echarts => {
+            if (this._isDestroyed) return;
+            this.chart = echarts.init(this.$refs.chart, null, { renderer: 'canvas' });
+            this.apply();
+            this.resizer = new ResizeObserver(() => { if (this.chart) this.chart.resize(); });
+            this.resizer.observe(this.$el);
+        });
+    },
+    beforeDestroy() {
+        if (this.resizer) this.resizer.disconnect();
+        if (this.chart) this.chart.dispose();
+        this.chart = null;
+    },
+    watch: {
+        option() { this.apply(); },
+    },
+    methods: {
+        apply() {
+            if (!this.chart || !this.option || !this.option.series) return;
+            this.chart.setOption(this.option, true);
+            this.drawn_month = this.month;
+        },
+""" + _LOAD_SCRIPT + r"""
+    },
+};
+</script>
+"""
+
+NETWORK_TEMPLATE = r"""
+<template>
+    <div class="ics-network" :data-month="drawn_month" style="position: relative; width: 100%;">
+        <canvas ref="canvas" style="display: block; width: 100%; cursor: crosshair;"
+                @mousemove="onMove" @mouseleave="hover = -1" @click="onClick"></canvas>
+        <div v-if="hover >= 0 && tip" class="ics-tip" :style="tipStyle">
+            <div class="ics-tip-name">{{ tip.name }}</div>
+            <div class="ics-tip-kind">{{ tip.kind }}</div>
+            <table>
+                <tr v-for="row in tip.rows" :key="row[0]">
+                    <td>{{ row[0] }}</td><td class="ics-tip-value">{{ row[1] }}</td>
+                </tr>
+            </table>
+            <div class="ics-tip-hint">Click to select</div>
+        </div>
+    </div>
+</template>
+<script>
+module.exports = {
+    data() {
+        return { hover: -1, tipX: 0, tipY: 0, drawn_month: -1, widthPx: 800 };
+    },
+    computed: {
+        tip() {
+            const s = this.structure, st = this.state, i = this.hover;
+            if (!s || !st || st.id !== s.id || !st.info || i < 0 || i >= st.info.length) return null;
+            const v = st.info[i];
+            const rows = s.rows.map((label, k) => [label, v[k].toFixed(2)]);
+            return { name: s.name[i], kind: s.kind[i], rows: rows };
+        },
+        tipStyle() {
+            const left = this.tipX > this.widthPx * 0.6 ? this.tipX - 290 : this.tipX + 18;
+            return `position: absolute; left: ${left}px; top: ${this.tipY + 12}px;`;
+        },
+    },
+    mounted() {
+        this.nodes = [];
+        this.resizer = new ResizeObserver(() => this.schedule());
+        this.resizer.observe(this.$el);
+        this.schedule();
+    },
+    beforeDestroy() {
+        if (this.resizer) this.resizer.disconnect();
+    },
+    watch: {
+        structure() { this.schedule(); },
+        state() { this.schedule(); },
+        selected() { this.schedule(); },
+    },
+    methods: {
+        schedule() {
+            if (this.pending) return;
+            this.pending = true;
+            window.requestAnimationFrame(() => { this.pending = false; this.draw(); });
+        },
+        draw() {
+            const s = this.structure, st = this.state, canvas = this.$refs.canvas;
+            if (!canvas || !s || !st || !s.x || st.id !== s.id || st.level.length !== s.a.length) return;
+            const cssW = Math.max(this.$el.clientWidth || 0, 300);
+            const cssH = Math.round(cssW * Math.min(Math.max(s.aspect, 0.5), 1.2));
+            const dpr = window.devicePixelRatio || 1;
+            this.widthPx = cssW;
+            canvas.width = Math.round(cssW * dpr);
+            canvas.height = Math.round(cssH * dpr);
+            canvas.style.height = cssH + 'px';
+            const ctx = canvas.getContext('2d');
+            ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+            ctx.fillStyle = '#ffffff';
+            ctx.fillRect(0, 0, cssW, cssH);
+            // fit the unit box into the canvas keeping the layout's proportions
+            const scale = Math.min(cssW, cssH / s.aspect);
+            const ox = (cssW - scale) / 2, oy = (cssH - scale * s.aspect) / 2;
+            const X = i => ox + s.x[i] * scale, Y = i => oy + s.y[i] * scale * s.aspect;
+            const n = s.x.length, nPairs = s.a.length;
+
+            // place and ICS labels, under everything
+            ctx.fillStyle = 'rgba(60, 60, 60, 0.45)';
+            ctx.font = `bold ${Math.round(Math.max(13, cssW / 55))}px Roboto, Arial, sans-serif`;
+            ctx.textAlign = 'center';
+            ctx.textBaseline = 'middle';
+            for (const [lx, ly, text] of s.labels) ctx.fillText(text, ox + lx * scale, oy + ly * scale * s.aspect);
+
+            // ties: one path per (level, width) bucket
+            const thin = Math.min(1, Math.sqrt(500 / Math.max(nPairs, 1))) * Math.max(cssW / 900, 0.6);
+            ctx.lineCap = 'round';
+            for (let level = 0; level < 5; level++) {
+                const buckets = new Map();
+                for (let k = 0; k < nPairs; k++) {
+                    if (st.level[k] !== level) continue;
+                    const w = level === 0 ? 0.6 * thin : thin * (0.5 + 4.5 * st.trust[k] / 100);
+                    const key = Math.round(w * 4) / 4;
+                    if (!buckets.has(key)) buckets.set(key, []);
+                    buckets.get(key).push(k);
+                }
+                ctx.strokeStyle = s.level_colours[level];
+                ctx.globalAlpha = level === 0 ? 0.6 : 0.9;
+                for (const [w, list] of buckets) {
+                    ctx.lineWidth = Math.max(w, 0.25);
+                    ctx.beginPath();
+                    for (const k of list) {
+                        ctx.moveTo(X(s.a[k]), Y(s.a[k]));
+                        ctx.lineTo(X(s.b[k]), Y(s.b[k]));
+                    }
+                    ctx.stroke();
+                }
+            }
+            ctx.globalAlpha = 1;
+
+            // the selected organisation's ties
+            const sel = this.selected;
+            if (sel >= 0 && sel < n && st.size[sel] >= 0) {
+                ctx.strokeStyle = '#ffb000';
+                ctx.lineWidth = 3;
+                ctx.beginPath();
+                for (let k = 0; k < nPairs; k++) {
+                    if (st.level[k] < 0 || (s.a[k] !== sel && s.b[k] !== sel)) continue;
+                    ctx.moveTo(X(s.a[k]), Y(s.a[k]));
+                    ctx.lineTo(X(s.b[k]), Y(s.b[k]));
+                }
+                ctx.stroke();
+            }
+
+            // organisations
+            const active = st.size.filter(v => v >= 0).length;
+            const rMax = Math.min(Math.max(cssW * (active <= 100 ? 0.03 : 0.03 * Math.sqrt(100 / active)), 3.5), 30);
+            const rMin = rMax * 0.3;
+            const nodes = [];
+            ctx.lineWidth = active <= 200 ? 1.2 : 0.5;
+            ctx.strokeStyle = '#111111';
+            for (let i = 0; i < n; i++) {
+                if (st.size[i] < 0) continue;
+                const r = rMin + (rMax - rMin) * st.size[i];
+                const x = X(i), y = Y(i);
+                ctx.beginPath();
+                ctx.arc(x, y, r, 0, 2 * Math.PI);
+                ctx.fillStyle = s.colour[i];
+                ctx.fill();
+                ctx.stroke();
+                nodes.push([i, x, y, r]);
+            }
+            if (sel >= 0 && sel < n && st.size[sel] >= 0) {
+                const r = rMin + (rMax - rMin) * st.size[sel];
+                ctx.beginPath();
+                ctx.arc(X(sel), Y(sel), r + 6, 0, 2 * Math.PI);
+                ctx.strokeStyle = '#ffb000';
+                ctx.lineWidth = 5;
+                ctx.stroke();
+            }
+            this.nodes = nodes;
+            this.drawn_month = st.month;
+        },
+        nodeAt(event) {
+            const x = event.offsetX, y = event.offsetY;
+            let best = -1, bestD = Infinity;
+            for (const [i, nx, ny, r] of this.nodes || []) {
+                const d = Math.hypot(nx - x, ny - y);
+                if (d <= Math.max(r, 6) + 2 && d < bestD) { best = i; bestD = d; }
+            }
+            return best;
+        },
+        onMove(event) {
+            this.hover = this.nodeAt(event);
+            this.tipX = event.offsetX;
+            this.tipY = event.offsetY;
+        },
+        onClick(event) {
+            this.selected = this.nodeAt(event);
+        },
+    },
+};
+</script>
+<style id="ics-network-style">
+.ics-tip {
+    z-index: 10; pointer-events: none; min-width: 260px;
+    background: rgba(255, 255, 255, 0.97); border: 2px solid #333; border-radius: 6px;
+    padding: 8px 12px; font-size: 17px; line-height: 1.35; box-shadow: 0 2px 8px rgba(0,0,0,0.25);
+}
+.ics-tip-name { font-weight: bold; font-size: 18px; }
+.ics-tip-kind { color: #555; margin-bottom: 4px; }
+.ics-tip table { border-collapse: collapse; width: 100%; }
+.ics-tip td { padding: 0 6px 0 0; }
+.ics-tip-value { text-align: right; font-variant-numeric: tabular-nums; font-weight: bold; }
+.ics-tip-hint { color: #777; font-size: 14px; margin-top: 4px; }
+</style>
+"""
+
+
+class EChart(ipyvue.VueTemplate):
+    """An ECharts chart; ``option`` is the chart, ``month`` the month it shows."""
+
+    template = traitlets.Unicode(CHART_TEMPLATE).tag(sync=True)
+    option = traitlets.Dict().tag(sync=True)
+    month = traitlets.Int(-1).tag(sync=True)
+    height = traitlets.Int(360).tag(sync=True)
+    css_class = traitlets.Unicode("").tag(sync=True)
+
+
+class NetworkCanvas(ipyvue.VueTemplate):
+    """The network of organisations; ``selected`` is the clicked organisation's row (-1: none)."""
+
+    template = traitlets.Unicode(NETWORK_TEMPLATE).tag(sync=True)
+    structure = traitlets.Dict().tag(sync=True)
+    state = traitlets.Dict().tag(sync=True)
+    selected = traitlets.Int(-1).tag(sync=True)
+
+
+MARKDOWN_TEMPLATE = r"""
+<template>
+    <div class="ics-info" v-html="html" @click="onClick"></div>
+</template>
+<script>
+module.exports = {
+    methods: {
+        onClick(event) {
+            const a = event.target.closest('a');
+            if (!a) return;
+            const href = a.getAttribute('href') || '';
+            if (href.startsWith('#')) {
+                event.preventDefault();
+                this.link = href.slice(1) + '|' + Date.now();
+            }
+        },
+    },
+};
+</script>
+"""
+
+
+class MarkdownView(ipyvue.VueTemplate):
+    """Rendered Markdown; a click on an in-page link (``#odd``) sets ``link`` to ``"odd|<time>"``."""
+
+    template = traitlets.Unicode(MARKDOWN_TEMPLATE).tag(sync=True)
+    html = traitlets.Unicode("").tag(sync=True)
+    link = traitlets.Unicode("").tag(sync=True)
