@@ -42,6 +42,18 @@ SANCTION_DECAY = 0.9   # assumption: a sanction's effect on turf halves in about
 SUPPORT_DECAY = 0.9    # assumption: improvement support fades likewise
 
 
+def _unpack_event(item) -> tuple:
+    """An ``events=`` entry: (month, kind) or (month, kind, {options})."""
+    shape = "(month, kind) or (month, kind, {options})"
+    if not isinstance(item, (tuple, list)) or len(item) not in (2, 3):
+        raise ValueError(f"events: entry {item!r} must be {shape}")
+    if len(item) == 3 and not isinstance(item[2], dict):
+        raise ValueError(f"events: options in {item!r} must be a dict, as in {shape}")
+    if not isinstance(item[1], str):
+        raise ValueError(f"events: kind in {item!r} must be a string, as in {shape}")
+    return item[0], item[1], dict(item[2]) if len(item) == 3 else {}
+
+
 class ICSModel(mesa.Model):
     """Collaboration in one or more Integrated Care Systems.
 
@@ -129,8 +141,8 @@ class ICSModel(mesa.Model):
         self.last_month = {"successes": 0, "acute_decision_share": 0.0}
         self._schedule: list[ScheduledEvent] = []
         for item in events or []:
-            month, kind, *rest = item
-            self.schedule_structural_event(month, kind, **(rest[0] if rest else {}))
+            month, event, options = _unpack_event(item)
+            self.schedule_structural_event(month, event, **options)
 
         self.datacollector = MetricsCollector(p["collect_agents"], p["collect_ties"])
         self.datacollector.collect(self)
