@@ -136,8 +136,10 @@ class IntegratedCareBoard(Organisation):
     kind = "icb"
     label = "Integrated Care Board"
     tier = "system"
-    budget = 6.0
-    statutory_weight = 1.5
+    # Voice comes from the ICB's statutory role as convener and commissioner; the money
+    # it allocates is spent by providers, so its own budget (running costs) is modest.
+    budget = 1.0
+    statutory_weight = 2.0
     turf_disposition = 0.7
     pressure_sensitivity = 0.8
     nhs_oversight = True
