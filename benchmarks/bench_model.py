@@ -1,19 +1,24 @@
 """Speed and memory of the ICS model, against Mesa's simplest model, in one run.
 
     python benchmarks/bench_model.py           # full: 120 months, best of 3
-    python benchmarks/bench_model.py --quick   # smaller check: 12 months, 1 repeat
+    python benchmarks/bench_model.py --quick   # smaller check: 12 months, best of 2
 
 Tiers (each run for the same number of months):
   (a) one ICS with default parameters
   (b) one ICS with n_vcse=1000
   (c) England: n_systems=42, n_vcse=60 (>= 4,000 organisations)
-  (c*) England again with collect_agents=False (how much the organisation table costs)
+  (c*) England again with collect_agents=False (what the organisation table costs)
 
 For each tier the table gives organisations, directed ties, build time, run time
-(best of the repeats, time.perf_counter), cost per organisation-month
-(run time / (organisations x months)), peak traced memory of build + run
-(tracemalloc, in a separate untimed pass) and the growth of cost per
-organisation-month from the previous tier.
+(best of the rounds, time.perf_counter; each round times every tier and the
+reference in turn), cost per organisation-month
+(run time / (organisations x months)), and the growth of that cost from the
+previous tier. Memory is measured apart from the timed passes, two ways:
+``traced`` is the tracemalloc peak of build + run (Python and NumPy
+allocations; numba's compiled kernels allocate outside it) and ``RSS+`` is the
+rise of the peak resident set size over the same build + run, in a fresh
+subprocess per tier, after imports and kernel warm-up (Linux: VmHWM reset
+through /proc/self/clear_refs).
 
 Reference: Mesa's simplest model, written below with Mesa's own API: 5,000
 ``mesa.Agent``s; each step every agent with a coin gives one to a random other
@@ -27,7 +32,9 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import platform
+import resource
 import subprocess
 import sys
 import time
@@ -46,12 +53,13 @@ from abm import ICSModel  # noqa: E402
 
 SEED = 42
 DEFAULT_ICS_GOAL_S = 0.1
-TIERS = (
-    ("a", "one ICS, defaults", {}),
-    ("b", "one ICS, n_vcse=1000", {"n_vcse": 1000}),
-    ("c", "England: 42 ICSs, n_vcse=60", {"n_systems": 42, "n_vcse": 60}),
-    ("c*", "England, collect_agents=False", {"n_systems": 42, "n_vcse": 60, "collect_agents": False}),
-)
+MESA_AGENTS = 5000
+TIERS = {
+    "a": ("one ICS, defaults", {}),
+    "b": ("one ICS, n_vcse=1000", {"n_vcse": 1000}),
+    "c": ("England: 42 ICSs, n_vcse=60", {"n_systems": 42, "n_vcse": 60}),
+    "c*": ("England, collect_agents=False", {"n_systems": 42, "n_vcse": 60, "collect_agents": False}),
+}
 
 
 # --------------------------------------------------------------------- Mesa reference
@@ -73,13 +81,31 @@ class CoinAgent(mesa.Agent):
 
 
 class CoinModel(mesa.Model):
-    def __init__(self, n_agents: int = 5000, rng: int | None = None):
+    def __init__(self, n_agents: int = MESA_AGENTS, rng: int | None = None):
         super().__init__(rng=rng)
         CoinAgent.create_agents(self, n_agents)
         self.agent_list = self.agents.to_list()
 
     def step(self):
         self.agents.shuffle_do("step")
+
+    def run_for(self, steps: int) -> None:
+        for _ in range(steps):
+            self.step()
+
+
+def make(key: str):
+    """A fresh model of tier ``key`` (or the Mesa reference, key "ref")."""
+    if key == "ref":
+        return CoinModel(MESA_AGENTS, rng=SEED)
+    return ICSModel(rng=SEED, **TIERS[key][1])
+
+
+def warm_up() -> float:
+    """First use compiles (or loads from cache) the model's numba kernels; time it apart."""
+    t0 = time.perf_counter()
+    ICSModel(rng=SEED).run_for(2)
+    return time.perf_counter() - t0
 
 
 # --------------------------------------------------------------------- measuring
@@ -92,37 +118,52 @@ class Result:
     build_s: float
     run_s: float
     months: int
-    peak_mb: float
+    traced_mb: float
+    rss_mb: float
 
     @property
     def cost(self) -> float:
         return self.run_s / (self.orgs * self.months)
 
 
-def _time_ics(params: dict, months: int, repeats: int) -> tuple[float, float, int, int]:
-    best_build = best_run = float("inf")
-    orgs = ties = 0
+def time_once(key: str, months: int) -> tuple[float, float, int, int]:
+    gc.collect()
+    t0 = time.perf_counter()
+    model = make(key)
+    t1 = time.perf_counter()
+    model.run_for(months)
+    t2 = time.perf_counter()
+    if key == "ref":
+        assert sum(a.wealth for a in model.agents) == MESA_AGENTS  # coins are conserved
+        size = (MESA_AGENTS, 0)
+    else:
+        size = (len(model.organisations), int(model.ties.n))
+    del model
+    return t1 - t0, t2 - t1, *size
+
+
+def time_all(keys: list[str], months: dict[str, int], repeats: int) -> dict[str, tuple[float, float, int, int]]:
+    """Best build and run time of each model over ``repeats`` rounds.
+
+    The rounds go through all models in turn, so that a burst of load on a
+    shared machine hits the reference and the tiers alike.
+    """
+    best: dict[str, list] = {}
     for _ in range(repeats):
-        gc.collect()
-        t0 = time.perf_counter()
-        model = ICSModel(rng=SEED, **params)
-        t1 = time.perf_counter()
-        model.run_for(months)
-        t2 = time.perf_counter()
-        best_build = min(best_build, t1 - t0)
-        best_run = min(best_run, t2 - t1)
-        orgs, ties = len(model.organisations), int(model.ties.n)
-        del model
-    return best_build, best_run, orgs, ties
+        for key in keys:
+            build, run, orgs, ties = time_once(key, months[key])
+            old = best.get(key, [float("inf"), float("inf"), orgs, ties])
+            best[key] = [min(old[0], build), min(old[1], run), orgs, ties]
+    return {k: tuple(v) for k, v in best.items()}
 
 
-def _peak_memory_mb(make, months: int) -> float:
-    """Peak traced memory (MiB) of building and running, in its own untimed pass."""
+def traced_peak_mb(key: str, months: int) -> float:
+    """tracemalloc peak (MiB) of building and running, in its own untimed pass."""
     gc.collect()
     tracemalloc.start()
     try:
-        model = make()
-        model.run_for(months) if hasattr(model, "run_for") else [model.step() for _ in range(months)]
+        model = make(key)
+        model.run_for(months)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -130,27 +171,54 @@ def _peak_memory_mb(make, months: int) -> float:
     return peak / 2**20
 
 
-def measure_ics(key: str, label: str, params: dict, months: int, repeats: int) -> Result:
-    build, run, orgs, ties = _time_ics(params, months, repeats)
-    peak = _peak_memory_mb(lambda: ICSModel(rng=SEED, **params), months)
-    return Result(key, label, orgs, ties, build, run, months, peak)
+def _status_mb(field: str) -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024  # kB
+    raise LookupError(field)
 
 
-def measure_mesa(n_agents: int, steps: int, repeats: int) -> Result:
-    best_build = best_run = float("inf")
-    for _ in range(repeats):
-        gc.collect()
-        t0 = time.perf_counter()
-        model = CoinModel(n_agents, rng=SEED)
-        t1 = time.perf_counter()
-        for _ in range(steps):
-            model.step()
-        t2 = time.perf_counter()
-        best_build, best_run = min(best_build, t1 - t0), min(best_run, t2 - t1)
-        assert sum(a.wealth for a in model.agents) == n_agents  # coins are conserved
-        del model
-    peak = _peak_memory_mb(lambda: CoinModel(n_agents, rng=SEED), steps)
-    return Result("mesa", f"Mesa coin model, {n_agents} agents", n_agents, 0, best_build, best_run, steps, peak)
+def rss_child(key: str, months: int) -> None:
+    """In a fresh process: the rise of peak RSS over one build + run (printed as JSON).
+
+    On Linux the peak (VmHWM) is first reset to the current RSS (/proc/self/clear_refs),
+    so that the import and kernel-compilation peak does not hide the model's own;
+    elsewhere resource.getrusage's lifetime peak is used (a lower bound).
+    """
+    if key != "ref":
+        warm_up()
+    gc.collect()
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        before, peak = _status_mb("VmRSS"), lambda: _status_mb("VmHWM")
+    except OSError:
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # noqa: E731
+    model = make(key)
+    model.run_for(months)
+    print(json.dumps({"rss_mb": peak() - before}))
+    del model
+
+
+def rss_rise_mb(key: str, months: int) -> float:
+    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--rss-child", key, "--months", str(months)],
+                         capture_output=True, text=True, timeout=600, cwd=str(ROOT))
+    if out.returncode != 0:
+        raise RuntimeError(f"memory subprocess for tier {key!r} failed:\n{out.stderr}")
+    return float(json.loads(out.stdout.strip().splitlines()[-1])["rss_mb"])
+
+
+def measure(keys: list[str], months: dict[str, int], repeats: int) -> list[Result]:
+    timed = time_all(keys, months, repeats)
+    results = []
+    for key in keys:
+        build, run, orgs, ties = timed[key]
+        label = f"Mesa coin model, {MESA_AGENTS} agents" if key == "ref" else TIERS[key][0]
+        results.append(Result(key, label, orgs, ties, build, run, months[key],
+                              traced_peak_mb(key, months[key]), rss_rise_mb(key, months[key])))
+    return results
 
 
 # --------------------------------------------------------------------- report
@@ -167,56 +235,54 @@ def _git_commit() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="12 months, 1 repeat, 20 Mesa steps (a smoke check)")
+    ap.add_argument("--quick", action="store_true", help="12 months, 2 repeats, 20 Mesa steps (a smoke check)")
     ap.add_argument("--months", type=int, default=None, help="months per tier (default 120; 12 with --quick)")
-    ap.add_argument("--repeats", type=int, default=None, help="timed repeats, best taken (default 3; 1 with --quick)")
+    ap.add_argument("--repeats", type=int, default=None, help="timed rounds, best taken (default 3; 2 with --quick)")
+    ap.add_argument("--rss-child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     months = args.months or (12 if args.quick else 120)
-    repeats = args.repeats or (1 if args.quick else 3)
-    mesa_steps = 20 if args.quick else 100
+    repeats = args.repeats or (2 if args.quick else 3)
     if months < 1 or repeats < 1:
         ap.error("--months and --repeats must be >= 1")
+    if args.rss_child:
+        rss_child(args.rss_child, months)
+        return 0
+    mesa_steps = 20 if args.quick else 100
 
     print(f"ics-abm benchmark: {months} months per tier, best of {repeats}, rng={SEED}")
     print(f"python {platform.python_version()}, mesa {mesa.__version__}, numpy {np.__version__}, "
           f"git {_git_commit()}, {platform.machine()} {platform.system()}")
     print(f"re-run: python benchmarks/bench_model.py{' --quick' if args.quick else ''}"
           f"{f' --months {args.months}' if args.months else ''}{f' --repeats {args.repeats}' if args.repeats else ''}")
+    print(f"warm-up (numba kernels compiled or loaded from cache; excluded below): {warm_up():.2f} s")
     print()
 
-    # First use compiles (or loads from cache) the model's numba kernels: time it apart, not in the tiers.
-    t0 = time.perf_counter()
-    ICSModel(rng=SEED).run_for(2)
-    print(f"warm-up (numba kernels compiled or loaded from cache, excluded below): {time.perf_counter() - t0:.2f} s")
-    print()
+    ref, *results = measure(["ref", *TIERS], {"ref": mesa_steps, **{k: months for k in TIERS}}, repeats)
 
-    ref = measure_mesa(5000, mesa_steps, repeats)
-    results = [measure_ics(key, label, params, months, repeats) for key, label, params in TIERS]
-
-    head = (f"{'tier':<4} {'model':<32} {'orgs':>6} {'ties':>7} {'build s':>8} {'run s':>8} "
-            f"{'us/org-month':>13} {'peak MiB':>9} {'growth':>7} {'vs Mesa':>8}")
+    head = (f"{'tier':<4} {'model':<31} {'orgs':>5} {'ties':>6} {'build s':>7} {'run s':>6} "
+            f"{'us/org-month':>12} {'traced MiB':>10} {'RSS+ MiB':>8} {'growth':>6} {'vs Mesa':>7}")
     print(head)
     print("-" * len(head))
     prev = None
     for r in results:
         growth = f"{r.cost / prev.cost:.2f}x" if prev is not None and r.key != "c*" else ""
-        print(f"{r.key:<4} {r.label:<32} {r.orgs:>6} {r.ties:>7} {r.build_s:>8.3f} {r.run_s:>8.3f} "
-              f"{1e6 * r.cost:>13.2f} {r.peak_mb:>9.1f} {growth:>7} {r.cost / ref.cost:>8.2f}")
+        print(f"{r.key:<4} {r.label:<31} {r.orgs:>5} {r.ties:>6} {r.build_s:>7.3f} {r.run_s:>6.3f} "
+              f"{1e6 * r.cost:>12.2f} {r.traced_mb:>10.1f} {r.rss_mb:>8.1f} {growth:>6} {r.cost / ref.cost:>7.2f}")
         if r.key != "c*":
             prev = r
-    print(f"{'ref':<4} {ref.label:<32} {ref.orgs:>6} {'-':>7} {ref.build_s:>8.3f} {ref.run_s:>8.3f} "
-          f"{1e6 * ref.cost:>13.2f} {ref.peak_mb:>9.1f} {'':>7} {1.0:>8.2f}")
-    print("     (Mesa row: run s is for", mesa_steps, "steps; its cost column is us per agent-step)")
+    print(f"{'ref':<4} {ref.label:<31} {ref.orgs:>5} {'-':>6} {ref.build_s:>7.3f} {ref.run_s:>6.3f} "
+          f"{1e6 * ref.cost:>12.2f} {ref.traced_mb:>10.1f} {ref.rss_mb:>8.1f} {'':>6} {1.0:>7.2f}")
+    print(f"     (ref: run s is for {mesa_steps} steps; its cost is us per agent-step)")
     print()
 
     by = {r.key: r for r in results}
-    a, c = by["a"], by["c"]
-    print(f"cost growth per org-month: b/a {by['b'].cost / a.cost:.2f}, c/b {c.cost / by['b'].cost:.2f}, "
-          f"c/a {c.cost / a.cost:.2f}")
-    ratio = c.cost / ref.cost
-    print(f"England ({c.orgs} organisations, {c.ties} ties): {1e6 * c.cost:.2f} us per org-month vs Mesa "
-          f"{1e6 * ref.cost:.2f} us per agent-step -> ratio {ratio:.2f} "
-          f"({'meets' if ratio <= 1 else 'misses'} the goal <= 1)")
+    a, b, c = by["a"], by["b"], by["c"]
+    print(f"cost growth per org-month: b/a {b.cost / a.cost:.2f}, c/b {c.cost / b.cost:.2f}, c/a {c.cost / a.cost:.2f}")
+    for r in (c, by["c*"]):
+        ratio = r.cost / ref.cost
+        print(f"{r.label} ({r.orgs} organisations, {r.ties} ties): {1e6 * r.cost:.2f} us per org-month vs Mesa "
+              f"{1e6 * ref.cost:.2f} us per agent-step -> ratio {ratio:.2f} "
+              f"({'meets' if ratio <= 1 else 'misses'} the goal <= 1)")
     per_120 = a.run_s * 120 / months
     print(f"default ICS, 120 months: {per_120:.3f} s{' (scaled from the quick run)' if months != 120 else ''} "
           f"vs goal < {DEFAULT_ICS_GOAL_S} s -> {'meets' if per_120 < DEFAULT_ICS_GOAL_S else 'misses'} "
