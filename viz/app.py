@@ -8,12 +8,13 @@ and an Info tab (``viz/info.md``) with the ODD beside it.
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 import time
 from pathlib import Path
 
-import ipyvuetify as v
+import reacton.ipyvuetify as rv
 import solara
 import solara.lab
 
@@ -47,6 +48,10 @@ def markdown_html(text: str) -> str:
     return markdown.markdown(text, extensions=["tables", "sane_lists"])
 
 
+def _json(option: dict) -> str:
+    return json.dumps(option, separators=(",", ":"))
+
+
 def read_text(path: Path, missing: str) -> str:
     try:
         return path.read_text(encoding="utf-8")
@@ -70,16 +75,18 @@ def _escape(text: str) -> str:
 
 @solara.component
 def ParameterSlider(name: str, value, on_value, disabled: bool = False):
-    """A slider whose range and step come from the parameter table."""
+    """A slider whose range, step and help text come from the parameter table."""
     p = PARAMETERS[name]
-    caption = f"{p.meaning}" + (f" ({p.unit})" if p.unit and p.unit not in ("0-1",) else "")
+    unit = f" {p.unit}" if p.kind == "int" and p.unit else ""
+    shown = f"{int(value)}{unit}" if p.kind == "int" else f"{float(value):.2f}"
+    solara.Text(f"{label(name)}: {shown}", classes=["ics-slider-label", f"ics-slider-{name}"])
     if p.kind == "int":
-        solara.SliderInt(label(name), value=int(value), min=int(p.low), max=int(p.high), step=1,
-                         on_value=on_value, thumb_label="always", disabled=disabled)
+        solara.SliderInt("", value=int(value), min=int(p.low), max=int(p.high), step=1,
+                         on_value=on_value, thumb_label=True, disabled=disabled)
     else:
-        solara.SliderFloat(label(name), value=float(value), min=float(p.low), max=float(p.high), step=0.01,
-                           on_value=on_value, thumb_label="always", disabled=disabled)
-    solara.Text(caption, classes=["ics-note"])
+        solara.SliderFloat("", value=float(value), min=float(p.low), max=float(p.high), step=0.01,
+                           on_value=on_value, thumb_label=True, disabled=disabled)
+    solara.Text(p.meaning, classes=["ics-note", "ics-slider-help"])
 
 
 @solara.component
@@ -125,8 +132,9 @@ def OrganisationCard(sim: Simulation, index: int):
 
 # ---------------------------------------------------------------- the page
 @solara.component
-def Page():
-    sim = solara.use_memo(Simulation, [])
+def Page(initial: dict | None = None):
+    """The whole view. ``initial``: settings of the first model (e.g. ``{"n_vcse": 900}``)."""
+    sim = solara.use_memo(lambda: Simulation(**(initial or {})), [])
     version, set_version = solara.use_state(sim.version)
     playing = solara.use_reactive(False)
     speed = solara.use_reactive(4)
@@ -196,8 +204,8 @@ def Page():
     solara.use_thread(play_loop, dependencies=[playing.value, speed.value], intrusive_cancel=False)
 
     # ---- what is drawn
-    structure = solara.use_memo(lambda: network_structure(model, sim.layout, sim.run_id), [sim.run_id])
-    state = network_state(model, sim.run_id, size_by.value)
+    structure = solara.use_memo(lambda: json.dumps(network_structure(model, sim.layout, sim.run_id)), [sim.run_id])
+    state = json.dumps(network_state(model, sim.run_id, size_by.value))
     history = sim.history()
     marks = sim.marks()
     colours, labels = sim.kind_colours()
@@ -217,8 +225,7 @@ def Page():
         with solara.Div(classes=["ics-body"]):
             with solara.Column(classes=["ics-controls"], gap="4px"):
                 Controls(sim, playing, speed, seed_text, pending, set_pending, step, reset,
-                         change_regime, change_knob, trigger)
-                Message(message.value, error.value)
+                         change_regime, change_knob, trigger, message.value, error.value)
             with solara.Column(gap="0px"):
                 with solara.lab.Tabs(value=tab.value, on_value=tab.set, align="left"):
                     solara.lab.Tab("Model", classes=["ics-tab-model"])
@@ -226,12 +233,12 @@ def Page():
                     solara.lab.Tab("ODD (full description)", classes=["ics-tab-odd"])
                 if tab.value == 0:
                     with solara.Div(classes=["ics-network-row"]):
-                        NetworkCanvas.element(structure=structure, state=state, selected=selected.value,
+                        NetworkCanvas.element(structure_json=structure, state_json=state, selected=selected.value,
                                               on_selected=selected.set)
                         with solara.Column(gap="6px"):
                             solara.ToggleButtonsSingle(value=size_by.value, values=list(SIZE_BY),
                                                        on_value=size_by.set)
-                            v.Autocomplete(
+                            rv.Autocomplete(
                                 label="Select an organisation", clearable=True,
                                 items=[{"text": name, "value": i} for i, name in enumerate(sim.layout.names)
                                        if model.orgs.active[i]],
@@ -242,13 +249,13 @@ def Page():
                             Legend(sim, size_by.value)
                     with solara.Div(classes=["ics-charts"]):
                         month = model.month
-                        EChart.element(option=charts.levels_chart(history, marks), month=month,
+                        EChart.element(option_json=_json(charts.levels_chart(history, marks)), month=month,
                                        css_class="ics-chart-levels")
-                        EChart.element(option=charts.kinds_chart(sim.kind_history(), colours, labels, marks),
+                        EChart.element(option_json=_json(charts.kinds_chart(sim.kind_history(), colours, labels, marks)),
                                        month=month, css_class="ics-chart-kinds")
-                        EChart.element(option=charts.outcome_chart(history, marks), month=month,
+                        EChart.element(option_json=_json(charts.outcome_chart(history, marks)), month=month,
                                        css_class="ics-chart-outcome")
-                        EChart.element(option=charts.oversight_chart(history, marks), month=month,
+                        EChart.element(option_json=_json(charts.oversight_chart(history, marks)), month=month,
                                        css_class="ics-chart-oversight")
                 elif tab.value == 1:
                     MarkdownView.element(
@@ -263,7 +270,8 @@ def Page():
 
 
 @solara.component
-def Controls(sim, playing, speed, seed_text, pending, set_pending, step, reset, change_regime, change_knob, trigger):
+def Controls(sim, playing, speed, seed_text, pending, set_pending, step, reset, change_regime, change_knob, trigger,
+             message: str, error: bool):
     model = sim.model
     regime = model.regime
     solara.Text("Run", classes=["ics-section"])
@@ -272,11 +280,12 @@ def Controls(sim, playing, speed, seed_text, pending, set_pending, step, reset, 
         solara.Button("Pause" if playing.value else "Play", on_click=lambda: playing.set(not playing.value),
                       color="success" if not playing.value else "warning", classes=["ics-play"])
         solara.Button("Reset", on_click=reset, color="error", outlined=True, classes=["ics-reset"])
-    solara.SliderInt("Speed (months per second)", value=speed.value, min=1, max=24, on_value=speed.set,
-                     thumb_label="always")
+    Message(message, error)
+    solara.Text(f"Speed: {speed.value} months per second", classes=["ics-slider-label"])
+    solara.SliderInt("", value=speed.value, min=1, max=24, on_value=speed.set, thumb_label=True)
 
     solara.Text("Accountability regime (acts now)", classes=["ics-section"])
-    v.Select(
+    rv.Select(
         label=label("regime"), v_model=regime.name,
         items=[{"text": regime_title(name), "value": name} for name in PARAMETERS["regime"].choices],
         on_v_model=change_regime, class_="ics-regime-select",

@@ -13,6 +13,7 @@ triggered events (shock, merger, cut) are dotted grey lines.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,19 +49,23 @@ def _points(months, values, digits: int = 4) -> list[list[float]]:
 
 
 def _month_axis(months, grid_index: int = 0) -> dict:
+    """Months on the x axis, ending at the next whole year, with a tick per year."""
     last = int(max(months)) if len(months) else 0
+    end = max(12, 12 * math.ceil(last / 12))
+    step = 12 if end <= 72 else 24 if end <= 144 else 12 * math.ceil(end / 120)
     return {
-        "type": "value", "gridIndex": grid_index, "min": 0, "max": max(12, last),
+        "type": "value", "gridIndex": grid_index, "min": 0, "max": end, "interval": step,
         "name": "Month", "nameLocation": "middle", "nameGap": 30,
         "nameTextStyle": {"fontSize": FONT}, "axisLabel": {"fontSize": FONT - 1},
-        "minInterval": 1, "splitLine": {"show": False},
+        "splitLine": {"show": False},
     }
 
 
 def _value_axis(name: str = "", low: float = 0.0, high: float | None = 1.0, grid_index: int = 0, **more) -> dict:
     axis = {
         "type": "value", "gridIndex": grid_index, "min": low,
-        "name": name, "nameTextStyle": {"fontSize": FONT - 1, "align": "left"},
+        "name": name, "nameLocation": "middle", "nameGap": 42,
+        "nameTextStyle": {"fontSize": FONT - 1},
         "axisLabel": {"fontSize": FONT - 1}, "splitLine": {"lineStyle": {"color": "#e6e6e6"}},
     }
     if high is not None:
@@ -99,7 +104,7 @@ def _base(title: str, legend_names: list[str] | None = None, right: int = 215) -
         "title": {"text": title, "left": 8, "top": 4, "textStyle": {"fontSize": TITLE, "fontWeight": "bold"}},
         "textStyle": {"fontSize": FONT, "fontFamily": "Roboto, Arial, sans-serif"},
         "tooltip": {"trigger": "axis", "textStyle": {"fontSize": FONT - 1}},
-        "grid": {"left": 64, "right": right, "top": 62, "bottom": 52},
+        "grid": {"left": 70, "right": right, "top": 56, "bottom": 52},
         "legend": {
             "orient": "vertical", "right": 6, "top": "middle", "itemGap": 10,
             "textStyle": {"fontSize": FONT - 1}, "itemWidth": 26, "itemHeight": 14,
@@ -139,12 +144,12 @@ def kinds_chart(kind_history: pd.DataFrame, colours: dict[str, str], labels: dic
     option["legend"]["textStyle"] = {"fontSize": FONT - 3}
     option["legend"]["itemGap"] = 6
     option["grid"] = [
-        {"left": 56, "width": "27%", "top": 80, "bottom": 52},
-        {"left": "44%", "width": "27%", "top": 80, "bottom": 52},
+        {"left": 64, "width": "25%", "top": 56, "bottom": 52},
+        {"left": "45%", "width": "25%", "top": 56, "bottom": 52},
     ]
     months = sorted(set(kind_history.index.get_level_values("month"))) if not kind_history.empty else [0]
     option["xAxis"] = [_month_axis(months, 0), _month_axis(months, 1)]
-    option["yAxis"] = [_value_axis("Trust in partners", grid_index=0), _value_axis("Turf", grid_index=1)]
+    option["yAxis"] = [_value_axis("Trust in partners", grid_index=0), _value_axis("Turf", grid_index=1, nameGap=36)]
     series = []
     if not kind_history.empty:
         for kind, rows in kind_history.groupby(level="kind", sort=False):
@@ -190,9 +195,9 @@ def oversight_chart(history: pd.DataFrame, marks: list[Mark]) -> dict:
     option["grid"]["right"] = 290
     option["xAxis"] = _month_axis(months)
     option["yAxis"] = [
-        _value_axis("Sanctions per month", high=max(3.0, float(sanctions.max(initial=0)) * 1.15), minInterval=1),
+        _value_axis("Sanctions per month", high=max(3, math.ceil(float(sanctions.max(initial=0)) * 1.15)), minInterval=1),
         _value_axis("Share of capacity", high=round(max(0.3, float(burden.max(initial=0)) * 1.15), 2),
-                    splitLine={"show": False}, nameTextStyle={"fontSize": FONT - 1, "align": "right"}),
+                    splitLine={"show": False}, nameGap=50),
     ]
     option["series"] = [
         {"name": "Sanctions", "type": "bar", "barWidth": "90%", "yAxisIndex": 0, "color": "#d5281b",

@@ -105,7 +105,7 @@ class Simulation:
         self.seed: int | None = None
         self.model: ICSModel | None = None
         self.events: list[Mark] = []
-        self._kind_rows: list[pd.DataFrame] = []
+        self._kind_rows: list[tuple] = []   # (month, kind, trust_given, turf)
         self.version = 0   # bumped on every change; the view re-draws on it
         self.run_id = 0    # bumped on every new model
         result = self.reset(seed_text=seed_text, **settings)
@@ -204,9 +204,8 @@ class Simulation:
 
     def kind_history(self) -> pd.DataFrame:
         """Mean trust in partners and turf by kind, indexed by (month, kind)."""
-        if not self._kind_rows:
-            return pd.DataFrame(columns=["trust_given", "turf"])
-        return pd.concat(self._kind_rows)
+        frame = pd.DataFrame(self._kind_rows, columns=["month", "kind", "trust_given", "turf"])
+        return frame.set_index(["month", "kind"])
 
     def marks(self) -> list[Mark]:
         """Regime changes after month 0, and triggered events, for the time series."""
@@ -245,7 +244,10 @@ class Simulation:
         }
 
     def _record_kinds(self) -> None:
+        """Add this month's means by kind, from the organisation table."""
         table = agent_table(self.model)
         means = table.groupby("kind", sort=False)[["trust_given", "turf"]].mean()
-        means.index = pd.MultiIndex.from_product([[self.model.month], means.index], names=["month", "kind"])
-        self._kind_rows.append(means)
+        month = self.model.month
+        self._kind_rows.extend(
+            (month, kind, float(row.trust_given), float(row.turf)) for kind, row in means.iterrows()
+        )

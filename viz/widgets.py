@@ -67,12 +67,12 @@ module.exports = {
         this.chart = null;
     },
     watch: {
-        option() { this.apply(); },
+        option_json() { this.apply(); },
     },
     methods: {
         apply() {
-            if (!this.chart || !this.option || !this.option.series) return;
-            this.chart.setOption(this.option, true);
+            if (!this.chart || !this.option_json) return;
+            this.chart.setOption(JSON.parse(this.option_json), true);
             this.drawn_month = this.month;
         },
 """ + _LOAD_SCRIPT + r"""
@@ -88,7 +88,7 @@ NETWORK_TEMPLATE = r"""
                 @mousemove="onMove" @mouseleave="hover = -1" @click="onClick"></canvas>
         <div v-if="hover >= 0 && tip" class="ics-tip" :style="tipStyle">
             <div class="ics-tip-name">{{ tip.name }}</div>
-            <div class="ics-tip-kind">{{ tip.kind }}</div>
+            <div v-if="!tip.name.startsWith(tip.kind)" class="ics-tip-kind">{{ tip.kind }}</div>
             <table>
                 <tr v-for="row in tip.rows" :key="row[0]">
                     <td>{{ row[0] }}</td><td class="ics-tip-value">{{ row[1] }}</td>
@@ -104,6 +104,8 @@ module.exports = {
         return { hover: -1, tipX: 0, tipY: 0, drawn_month: -1, widthPx: 800 };
     },
     computed: {
+        structure() { return this.structure_json ? JSON.parse(this.structure_json) : null; },
+        state() { return this.state_json ? JSON.parse(this.state_json) : null; },
         tip() {
             const s = this.structure, st = this.state, i = this.hover;
             if (!s || !st || st.id !== s.id || !st.info || i < 0 || i >= st.info.length) return null;
@@ -126,8 +128,8 @@ module.exports = {
         if (this.resizer) this.resizer.disconnect();
     },
     watch: {
-        structure() { this.schedule(); },
-        state() { this.schedule(); },
+        structure_json() { this.schedule(); },
+        state_json() { this.schedule(); },
         selected() { this.schedule(); },
     },
     methods: {
@@ -268,22 +270,30 @@ module.exports = {
 """
 
 
+# Large data travels as JSON text: the view's renderer (reacton) walks lists and
+# dicts passed as properties looking for child elements, which is slow for
+# thousands of numbers, while a string is passed on as it is.
+
+
 class EChart(ipyvue.VueTemplate):
-    """An ECharts chart; ``option`` is the chart, ``month`` the month it shows."""
+    """An ECharts chart; ``option_json`` is the chart's option, ``month`` the month it shows."""
 
     template = traitlets.Unicode(CHART_TEMPLATE).tag(sync=True)
-    option = traitlets.Dict().tag(sync=True)
+    option_json = traitlets.Unicode("").tag(sync=True)
     month = traitlets.Int(-1).tag(sync=True)
     height = traitlets.Int(360).tag(sync=True)
     css_class = traitlets.Unicode("").tag(sync=True)
 
 
 class NetworkCanvas(ipyvue.VueTemplate):
-    """The network of organisations; ``selected`` is the clicked organisation's row (-1: none)."""
+    """The network of organisations; ``selected`` is the clicked organisation's row (-1: none).
+
+    ``structure_json`` and ``state_json`` are ``viz.network_data``'s dicts as JSON.
+    """
 
     template = traitlets.Unicode(NETWORK_TEMPLATE).tag(sync=True)
-    structure = traitlets.Dict().tag(sync=True)
-    state = traitlets.Dict().tag(sync=True)
+    structure_json = traitlets.Unicode("").tag(sync=True)
+    state_json = traitlets.Unicode("").tag(sync=True)
     selected = traitlets.Int(-1).tag(sync=True)
 
 
@@ -301,6 +311,7 @@ module.exports = {
             if (href.startsWith('#')) {
                 event.preventDefault();
                 this.link = href.slice(1) + '|' + Date.now();
+                window.scrollTo(0, 0);
             }
         },
     },
