@@ -80,19 +80,28 @@ BAD = {
 
 
 @pytest.mark.parametrize("case", BAD, ids=list(BAD))
-def test_bad_experiment_file_exit_2_and_nothing_written(case, tmp_path):
+def test_bad_experiment_file_exit_2_and_nothing_written(case, tmp_path, capsys):
     text, words = BAD[case]
     path = tmp_path / "bad.toml"
     path.write_text(text)
     out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "-m", "experiments.cli", "sweep", str(path), "--out", str(out)],
-                          capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 2
-    assert proc.stderr.startswith(f"ics-abm: error: {path}: ")
+    assert main(["sweep", str(path), "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"ics-abm: error: {path}: ")
     for word in words:
-        assert word in proc.stderr
-    assert "Traceback" not in proc.stderr and len(proc.stderr.splitlines()) <= 3
+        assert word in captured.err
+    assert "Traceback" not in captured.err and len(captured.err.splitlines()) <= 3
+    assert captured.out == ""
     assert not out.exists()
+
+
+def test_the_command_exits_with_status_2_on_bad_input(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text(BAD["unknown parameter"][0])
+    proc = subprocess.run([sys.executable, "-m", "experiments.cli", "sweep", str(path), "--out", str(tmp_path / "o")],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "did you mean 'initial_trust'" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "o").exists()
 
 
 def test_bad_arguments_exit_2(tmp_path, capsys):

@@ -228,7 +228,8 @@ def test_sigkill_then_rerun_loses_nothing_and_duplicates_nothing(tmp_path):
     resumed = subprocess.run(command + ["--out", str(killed)], capture_output=True, text=True, timeout=120)
     assert resumed.returncode == 0, resumed.stderr
     assert f"{before} runs were already stored and were skipped" in resumed.stderr
-    assert main(["sweep", str(path), "--out", str(clean), "--workers", "2", "--no-progress"]) == 0
+    with ThreadPoolExecutor(2) as pool:
+        run_experiment(exp, clean, executor=pool, progress=False)
 
     after, reference = experiments.load(killed), experiments.load(clean)
     assert len(after.runs) == total and after.runs["run_id"].is_unique

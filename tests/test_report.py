@@ -185,7 +185,7 @@ def test_report_opens_in_headless_chromium_without_console_errors(regimes, episo
                 page.wait_for_load_state("load")
                 assert problems == []
                 widths = page.evaluate("Array.from(document.images).map(i => i.naturalWidth)")
-                assert len(widths) >= 3 and all(w > 100 for w in widths)   # every figure decoded
+                assert len(widths) >= 2 and all(w > 100 for w in widths)   # every figure decoded
                 assert page.locator("h2", has_text="Summary").count() == 1
                 assert page.locator("table").first.locator("tr").count() > 5
                 page.close()
