@@ -64,7 +64,7 @@ def read_text(path: Path, missing: str) -> str:
 def Message(text: str, error: bool = False):
     if text:
         kind = "ics-message-error" if error else "ics-message-info"
-        solara.HTML(tag="div", unsafe_innerHTML=_escape(text), classes=["ics-message", kind])
+        solara.HTML(tag="div", unsafe_innerHTML=_escape(text), classes=["ics-message", kind]).meta(ref="message")
 
 
 def _escape(text: str) -> str:
@@ -79,18 +79,20 @@ def ParameterSlider(name: str, value, on_value, disabled: bool = False):
     p = PARAMETERS[name]
     unit = f" {p.unit}" if p.kind == "int" and p.unit else ""
     shown = f"{int(value)}{unit}" if p.kind == "int" else f"{float(value):.2f}"
-    solara.Text(f"{label(name)}: {shown}", classes=["ics-slider-label", f"ics-slider-{name}"])
-    if p.kind == "int":
-        solara.SliderInt("", value=int(value), min=int(p.low), max=int(p.high), step=1,
-                         on_value=on_value, thumb_label=True, disabled=disabled)
-    else:
-        solara.SliderFloat("", value=float(value), min=float(p.low), max=float(p.high), step=0.01,
-                           on_value=on_value, thumb_label=True, disabled=disabled)
-    solara.Text(p.meaning, classes=["ics-note", "ics-slider-help"])
+    with solara.Div(classes=["ics-param", f"ics-param-{name}"]):
+        solara.Text(f"{label(name)}: {shown}", classes=["ics-slider-label"]).meta(ref=f"label-{name}")
+        if p.kind == "int":
+            solara.SliderInt("", value=int(value), min=int(p.low), max=int(p.high), step=1,
+                             on_value=on_value, thumb_label=True, disabled=disabled).meta(ref=f"slider-{name}")
+        else:
+            solara.SliderFloat("", value=float(value), min=float(p.low), max=float(p.high), step=0.01,
+                               on_value=on_value, thumb_label=True, disabled=disabled).meta(ref=f"slider-{name}")
+        solara.Text(p.meaning, classes=["ics-note", "ics-slider-help"])
 
 
 @solara.component
-def Legend(sim: Simulation, size_by: str):
+def Legend(sim: Simulation, size_by: str, version: int):
+    """The key to the picture (``version``: the simulation's, so it re-draws after a change)."""
     colours, labels = sim.kind_colours()
     rows = ["<div class='ics-legend'>", "<div class='ics-legend-title'>Organisations</div>"]
     for kind, colour in colours.items():
@@ -105,7 +107,8 @@ def Legend(sim: Simulation, size_by: str):
 
 
 @solara.component
-def OrganisationCard(sim: Simulation, index: int):
+def OrganisationCard(sim: Simulation, index: int, version: int):
+    """What the selected organisation looks like this month."""
     if index < 0 or index >= len(sim.model.organisations):
         solara.Text("No organisation selected: click one in the picture or choose it above.", classes=["ics-note"])
         return
@@ -216,7 +219,7 @@ def Page(initial: dict | None = None):
     with solara.Column(classes=["ics-page"], gap="0px"):
         with solara.Div(classes=["ics-header"]):
             solara.Text("Collaboration in Integrated Care Systems", classes=["ics-title"])
-            solara.Text(f"Month {model.month}", classes=["ics-month", "ics-month-counter"])
+            solara.Text(f"Month {model.month}", classes=["ics-month", "ics-month-counter"]).meta(ref="month")
             solara.Text(
                 f"Regime: {regime_title(regime.name)} (oversight {regime.oversight_intensity:.2f}, "
                 f"system focus {regime.system_focus:.2f})",
@@ -224,7 +227,7 @@ def Page(initial: dict | None = None):
             )
         with solara.Div(classes=["ics-body"]):
             with solara.Column(classes=["ics-controls"], gap="4px"):
-                Controls(sim, playing, speed, seed_text, pending, set_pending, step, reset,
+                Controls(sim, sim.version, playing, speed, seed_text, pending, set_pending, step, reset,
                          change_regime, change_knob, trigger, message.value, error.value)
             with solara.Column(gap="0px"):
                 with solara.lab.Tabs(value=tab.value, on_value=tab.set, align="left"):
@@ -234,29 +237,29 @@ def Page(initial: dict | None = None):
                 if tab.value == 0:
                     with solara.Div(classes=["ics-network-row"]):
                         NetworkCanvas.element(structure_json=structure, state_json=state, selected=selected.value,
-                                              on_selected=selected.set)
+                                              on_selected=selected.set).meta(ref="network")
                         with solara.Column(gap="6px"):
                             solara.ToggleButtonsSingle(value=size_by.value, values=list(SIZE_BY),
-                                                       on_value=size_by.set)
+                                                       on_value=size_by.set).meta(ref="size-by")
                             rv.Autocomplete(
                                 label="Select an organisation", clearable=True,
                                 items=[{"text": name, "value": i} for i, name in enumerate(sim.layout.names)
                                        if model.orgs.active[i]],
                                 v_model=selected.value if selected.value >= 0 else None,
                                 on_v_model=lambda i: selected.set(-1 if i is None else int(i)),
-                            )
-                            OrganisationCard(sim, selected.value)
-                            Legend(sim, size_by.value)
+                            ).meta(ref="organisation-picker")
+                            OrganisationCard(sim, selected.value, sim.version).meta(ref="organisation-card")
+                            Legend(sim, size_by.value, sim.version)
                     with solara.Div(classes=["ics-charts"]):
                         month = model.month
                         EChart.element(option_json=_json(charts.levels_chart(history, marks)), month=month,
-                                       css_class="ics-chart-levels")
+                                       css_class="ics-chart-levels").meta(ref="chart-levels")
                         EChart.element(option_json=_json(charts.kinds_chart(sim.kind_history(), colours, labels, marks)),
-                                       month=month, css_class="ics-chart-kinds")
+                                       month=month, css_class="ics-chart-kinds").meta(ref="chart-kinds")
                         EChart.element(option_json=_json(charts.outcome_chart(history, marks)), month=month,
-                                       css_class="ics-chart-outcome")
+                                       css_class="ics-chart-outcome").meta(ref="chart-outcome")
                         EChart.element(option_json=_json(charts.oversight_chart(history, marks)), month=month,
-                                       css_class="ics-chart-oversight")
+                                       css_class="ics-chart-oversight").meta(ref="chart-oversight")
                 elif tab.value == 1:
                     MarkdownView.element(
                         html=markdown_html(read_text(INFO_PATH, "viz/info.md is missing.")),
@@ -270,26 +273,29 @@ def Page(initial: dict | None = None):
 
 
 @solara.component
-def Controls(sim, playing, speed, seed_text, pending, set_pending, step, reset, change_regime, change_knob, trigger,
+def Controls(sim, version, playing, speed, seed_text, pending, set_pending, step, reset, change_regime, change_knob, trigger,
              message: str, error: bool):
+    """The left-hand column. Components re-draw when their arguments change, and the
+    simulation object changes in place, so its ``version`` is passed along."""
     model = sim.model
     regime = model.regime
     solara.Text("Run", classes=["ics-section"])
     with solara.Row(gap="6px", style={"flex-wrap": "wrap"}):
-        solara.Button("Step", on_click=step, color="primary", disabled=playing.value, classes=["ics-step"])
+        solara.Button("Step", on_click=step, color="primary", disabled=playing.value,
+                      classes=["ics-step"]).meta(ref="step")
         solara.Button("Pause" if playing.value else "Play", on_click=lambda: playing.set(not playing.value),
-                      color="success" if not playing.value else "warning", classes=["ics-play"])
-        solara.Button("Reset", on_click=reset, color="error", outlined=True, classes=["ics-reset"])
+                      color="success" if not playing.value else "warning", classes=["ics-play"]).meta(ref="play")
+        solara.Button("Reset", on_click=reset, color="error", outlined=True, classes=["ics-reset"]).meta(ref="reset")
     Message(message, error)
     solara.Text(f"Speed: {speed.value} months per second", classes=["ics-slider-label"])
-    solara.SliderInt("", value=speed.value, min=1, max=24, on_value=speed.set, thumb_label=True)
+    solara.SliderInt("", value=speed.value, min=1, max=24, on_value=speed.set, thumb_label=True).meta(ref="speed")
 
     solara.Text("Accountability regime (acts now)", classes=["ics-section"])
     rv.Select(
         label=label("regime"), v_model=regime.name,
         items=[{"text": regime_title(name), "value": name} for name in PARAMETERS["regime"].choices],
         on_v_model=change_regime, class_="ics-regime-select",
-    )
+    ).meta(ref="regime")
     solara.Text(REGIMES[regime.name].description, classes=["ics-note"])
     for knob in LIVE_KNOBS:
         ParameterSlider(knob, getattr(regime, knob), lambda val, knob=knob: change_knob(knob, val))
@@ -297,13 +303,14 @@ def Controls(sim, playing, speed, seed_text, pending, set_pending, step, reset, 
     solara.Text("Events (act now)", classes=["ics-section"])
     with solara.Column(gap="4px"):
         for key, (title, _, _) in EVENTS.items():
-            solara.Button(title, on_click=lambda key=key: trigger(key), outlined=True, classes=[f"ics-event-{key}"])
+            solara.Button(title, on_click=lambda key=key: trigger(key), outlined=True,
+                          classes=[f"ics-event-{key}"]).meta(ref=f"event-{key}")
 
     solara.Text("New model (on Reset)", classes=["ics-section"])
     for name in START_PARAMETERS:
         ParameterSlider(name, pending.value[name], lambda val, name=name: set_pending(name, val))
     solara.InputText("Seed (a whole number; blank = random)", value=seed_text.value, on_value=seed_text.set,
-                     continuous_update=True, classes=["ics-seed"])
+                     continuous_update=True, classes=["ics-seed"]).meta(ref="seed")
     with solara.Details(summary="Organisation counts"):
         for name in COUNT_PARAMETERS:
             ParameterSlider(name, pending.value[name], lambda val, name=name: set_pending(name, val))

@@ -49,10 +49,10 @@ def _points(months, values, digits: int = 4) -> list[list[float]]:
 
 
 def _month_axis(months, grid_index: int = 0) -> dict:
-    """Months on the x axis, ending at the next whole year, with a tick per year."""
+    """Months on the x axis, ending at the next whole year, ticks at whole quarters or years."""
     last = int(max(months)) if len(months) else 0
     end = max(12, 12 * math.ceil(last / 12))
-    step = 12 if end <= 72 else 24 if end <= 144 else 12 * math.ceil(end / 120)
+    step = 3 if end <= 12 else 6 if end <= 36 else 12 if end <= 72 else 24 if end <= 144 else 12 * math.ceil(end / 120)
     return {
         "type": "value", "gridIndex": grid_index, "min": 0, "max": end, "interval": step,
         "name": "Month", "nameLocation": "middle", "nameGap": 30,

@@ -1,0 +1,198 @@
+"""The browser view's components, rendered without a browser (solara.render + widget finders)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import ipyvuetify as v
+import pytest
+import solara
+
+from abm import PARAMETERS, REGIMES
+from viz.app import ODD_PATH, Page
+from viz.simulation import COUNT_PARAMETERS, LIVE_KNOBS, START_PARAMETERS
+from viz.widgets import EChart, MarkdownView
+
+CHARTS = ("levels", "kinds", "outcome", "oversight")
+
+
+@pytest.fixture
+def view():
+    box, rc = solara.render(Page(initial={}), handle_error=False)
+    yield rc
+    rc.close()
+
+
+def widget(rc, ref):
+    return rc.find(meta_ref=ref).widget
+
+
+def month_text(rc) -> str:
+    return widget(rc, "month").children[0]
+
+
+def click(rc, ref):
+    widget(rc, ref).click()
+
+
+def network_state(rc) -> dict:
+    return json.loads(widget(rc, "network").state_json)
+
+
+def chart(rc, name) -> dict:
+    return json.loads(widget(rc, f"chart-{name}").option_json)
+
+
+def test_page_shows_month_network_and_four_charts(view):
+    assert month_text(view) == "Month 0"
+    structure = json.loads(widget(view, "network").structure_json)
+    assert len(structure["x"]) == 56  # the default ICS
+    assert len(view.find(EChart)) == 4
+    for name in CHARTS:
+        assert chart(view, name)["series"], name
+        assert widget(view, f"chart-{name}").month == 0
+
+
+def test_step_moves_the_month_and_redraws_network_and_charts(view):
+    before_state = network_state(view)
+    before = {name: chart(view, name) for name in CHARTS}
+    for _ in range(3):
+        click(view, "step")
+    assert month_text(view) == "Month 3"
+    after_state = network_state(view)
+    assert after_state["month"] == 3
+    assert after_state["trust"] != before_state["trust"]
+    for name in CHARTS:
+        assert widget(view, f"chart-{name}").month == 3
+        assert chart(view, name) != before[name], name
+
+
+def test_sliders_take_range_and_step_from_the_parameter_table(view):
+    for name in (*LIVE_KNOBS, *START_PARAMETERS, *COUNT_PARAMETERS):
+        p = PARAMETERS[name]
+        slider = widget(view, f"slider-{name}")
+        assert (slider.min, slider.max) == (p.low, p.high), name
+        assert slider.step == (1 if p.kind == "int" else 0.01)
+
+
+def test_regime_change_while_running_does_not_reset_and_is_marked(view):
+    for _ in range(4):
+        click(view, "step")
+    select = widget(view, "regime")
+    assert select.v_model == "permissive"
+    select.v_model = "top_down"
+    assert month_text(view) == "Month 4"
+    assert widget(view, "slider-oversight_intensity").v_model == REGIMES["top_down"].oversight_intensity
+    click(view, "step")
+    marks = chart(view, "outcome")["series"][0]["markLine"]["data"]
+    assert [(m["xAxis"], m["name"]) for m in marks] == [(4, "top_down")]
+    assert "Top down" in view.find(v.Html, class_="ics-regime").widget.children[0]
+
+
+def test_knob_slider_changes_the_running_regime(view):
+    click(view, "step")
+    widget(view, "slider-system_focus").v_model = 0.95
+    assert widget(view, "label-system_focus").children[0].endswith("0.95")
+    assert month_text(view) == "Month 1"
+    click(view, "step")
+    marks = chart(view, "levels")["series"][0]["markLine"]["data"]
+    assert [m["xAxis"] for m in marks] == [1]
+
+
+def test_event_buttons_act_and_report(view):
+    click(view, "step")
+    click(view, "event-winter")
+    assert "winter" in widget(view, "message").unsafe_innerHTML.lower()
+    click(view, "event-merger")
+    assert "merge" in widget(view, "message").unsafe_innerHTML.lower()
+    state = network_state(view)
+    assert sum(1 for s in state["size"] if s < 0) == 1  # the merged trust left the picture
+    click(view, "event-budget_cut")
+    click(view, "step")
+    marks = chart(view, "oversight")["series"][0]["markLine"]["data"]
+    assert [m["lineStyle"]["type"] for m in marks] == ["dotted"]  # three events, one month
+
+
+@pytest.mark.parametrize("seed", ["abc", "-5", "3.14", "１２", "", "  17  "])
+def test_seed_text_never_crashes_reset(view, seed):
+    click(view, "step")
+    widget(view, "seed").v_model = seed
+    click(view, "reset")
+    message = widget(view, "message")
+    if seed.strip().isascii() and (seed.strip().isdigit() or seed.strip() == ""):
+        assert month_text(view) == "Month 0"
+        assert "ics-message-info" in message.attributes["class"]
+        assert widget(view, "seed").v_model.strip().isdigit()
+    else:
+        assert month_text(view) == "Month 1"  # the running model is kept
+        assert "ics-message-error" in message.attributes["class"]
+        assert "seed" in message.unsafe_innerHTML.lower()
+
+
+def test_counts_apply_on_reset_only(view):
+    widget(view, "slider-n_vcse").v_model = 40
+    structure = json.loads(widget(view, "network").structure_json)
+    assert len(structure["x"]) == 56
+    assert widget(view, "label-n_vcse").children[0] == "VCSE providers per ICS: 40 per ICS"
+    click(view, "reset")
+    structure = json.loads(widget(view, "network").structure_json)
+    assert len(structure["x"]) == 86
+
+
+def test_selecting_an_organisation_shows_its_figures(view):
+    click(view, "step")
+    card = widget(view, "organisation-card")
+    assert "No organisation selected" in card.children[0]
+    net = widget(view, "network")
+    net.selected = 0  # what a click in the browser sends
+    card = widget(view, "organisation-card")
+    assert "Ambulance trust" in card.unsafe_innerHTML and "Turf" in card.unsafe_innerHTML
+    assert widget(view, "organisation-picker").v_model == 0
+    widget(view, "organisation-picker").v_model = 2
+    assert widget(view, "network").selected == 2
+    shown = widget(view, "organisation-card").unsafe_innerHTML
+    for _ in range(3):
+        click(view, "step")
+    assert widget(view, "organisation-card").unsafe_innerHTML != shown  # the card follows the months
+
+
+def test_size_toggle_switches_between_budget_and_voice(view):
+    budget = network_state(view)["size"]
+    toggle = widget(view, "size-by")
+    toggle.v_model = 1  # second button: voice
+    voice = network_state(view)["size"]
+    assert voice != budget
+
+
+def test_play_runs_in_the_background_and_pause_stops_it(view):
+    widget(view, "speed").v_model = 24
+    click(view, "play")
+    deadline = time.time() + 20
+    while time.time() < deadline and month_text(view) in ("Month 0", "Month 1", "Month 2"):
+        time.sleep(0.05)
+    click(view, "play")  # now labelled Pause
+    reached = int(month_text(view).split()[1])
+    assert reached >= 3
+    time.sleep(0.5)
+    assert int(month_text(view).split()[1]) <= reached + 12  # at most one frame in flight
+    stopped = month_text(view)
+    time.sleep(0.5)
+    assert month_text(view) == stopped
+
+
+def test_info_tab_renders_the_info_text_and_links_to_the_odd(view):
+    view.find(v.Tabs).widget.v_model = 1  # what clicking the Info tab sends
+    info = view.find(MarkdownView).widget
+    for heading in ("What is it?", "How it works", "How to use it", "Things to notice", "Guided demonstrations"):
+        assert f">{heading}</h2>" in info.html
+    assert info.html.count("<h3>") == 3  # three guided demonstrations
+    assert 'href="#odd"' in info.html
+    info.link = "odd|123"  # what clicking the link sends
+    assert view.find(v.Tabs).widget.v_model == 2
+    odd = view.find(MarkdownView).widget.html
+    if ODD_PATH.exists():
+        first_line = ODD_PATH.read_text(encoding="utf-8").lstrip("# ").splitlines()[0].strip()
+        assert first_line[:20] in odd
+    else:
+        assert "was not found" in odd

@@ -1,0 +1,231 @@
+"""The browser view's pure parts: layout, network data, chart options, server command."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from abm import ICSModel
+from abm.network import LEVELS
+from viz import charts
+from viz.charts import Mark
+from viz.layout import compute_layout, layout_for, structure_key
+from viz.network_data import network_state, network_structure
+from viz.server import OFFLINE_ENV, command, offline_environment
+from viz.simulation import Simulation
+
+
+@pytest.fixture(scope="module")
+def default_model():
+    return ICSModel(rng=3)
+
+
+@pytest.fixture(scope="module")
+def large_model():
+    return ICSModel(rng=3, n_vcse=900)
+
+
+# ------------------------------------------------------------------ layout
+def test_layout_depends_on_structure_not_on_seed(default_model):
+    other = ICSModel(rng=99)
+    assert structure_key(other) == structure_key(default_model)
+    assert layout_for(other) is layout_for(default_model)  # cached: not recomputed
+
+
+def test_layout_is_computed_once_per_structure(default_model):
+    layout_for(default_model)
+    before = compute_layout.cache_info()
+    for seed in (5, 6, 7):
+        layout_for(ICSModel(rng=seed))
+    after = compute_layout.cache_info()
+    assert after.misses == before.misses
+    assert after.hits == before.hits + 3
+    bigger = ICSModel(rng=5, n_vcse=12)
+    layout_for(bigger)
+    assert compute_layout.cache_info().misses == after.misses + 1
+
+
+def test_layout_is_the_same_in_a_fresh_computation(default_model):
+    key = structure_key(default_model)
+    cached = layout_for(default_model).positions
+    compute_layout.cache_clear()
+    again = compute_layout(key).positions
+    assert np.array_equal(cached, again)
+
+
+@pytest.mark.parametrize("settings", [{}, {"n_vcse": 900}, {"n_local_authorities": 1},
+                                      {"n_local_authorities": 14, "n_acute": 12}, {"n_systems": 5}])
+def test_no_two_organisations_on_top_of_each_other(settings):
+    model = ICSModel(rng=2, **settings)
+    pos = layout_for(model).positions
+    assert pos.shape == (len(model.organisations), 2)
+    assert np.isfinite(pos).all()
+    d = np.hypot(*(pos[:, None, :] - pos[None, :, :]).transpose(2, 0, 1))
+    np.fill_diagonal(d, np.inf)
+    assert d.min() > 0.1
+
+
+def test_place_organisations_sit_by_their_own_council(large_model):
+    model = large_model
+    pos = layout_for(model).positions
+    councils = {o.place: o.index for o in model.organisations if o.kind == "local_authority"}
+    for org in model.organisations:
+        if org.tier == "place":
+            own = np.hypot(*(pos[org.index] - pos[councils[org.place]]))
+            others = [np.hypot(*(pos[org.index] - pos[c])) for p, c in councils.items() if p != org.place]
+            assert own < min(others), org
+
+
+def test_icb_at_the_centre_of_its_system():
+    model = ICSModel(rng=1, n_systems=3)
+    layout = layout_for(model)
+    for org in model.organisations:
+        if org.kind == "icb":
+            assert np.allclose(layout.positions[org.index], layout.system_centres[org.system])
+    # every organisation is nearer its own ICS's centre than any other ICS's centre
+    centres = layout.system_centres
+    for org in model.organisations:
+        d = np.hypot(*(centres - layout.positions[org.index]).T)
+        assert int(np.argmin(d)) == org.system
+
+
+def test_names_are_readable_and_unique(default_model):
+    names = layout_for(default_model).names
+    assert len(set(names)) == len(names)
+    assert "Integrated Care Board" in names
+    assert any(n.startswith("Primary care network") and "(place" in n for n in names)
+
+
+# ------------------------------------------------------------------ network data
+def test_network_data_lines_up_with_the_model(default_model):
+    model = default_model
+    structure = network_structure(model, layout_for(model), run_id=4)
+    state = network_state(model, run_id=4)
+    n, pairs = len(model.organisations), model.ties.n // 2
+    assert len(structure["x"]) == len(structure["y"]) == len(structure["colour"]) == n
+    assert len(structure["a"]) == len(state["level"]) == len(state["trust"]) == pairs
+    assert len(state["size"]) == len(state["info"]) == n
+    assert structure["id"] == state["id"] == 4
+    assert all(0.0 <= v <= 1.0 for v in structure["x"] + structure["y"])
+    assert set(state["level"]) <= set(range(len(LEVELS)))
+    assert structure["colour"][0] == model.organisations[0].colour
+    json.dumps(structure), json.dumps(state)  # what the browser receives
+
+
+def test_network_state_follows_the_model():
+    model = ICSModel(rng=8)
+    before = network_state(model, 1)
+    model.run_for(12)
+    after = network_state(model, 1)
+    assert after["month"] == 12
+    assert after["level"] != before["level"] or after["trust"] != before["trust"]
+    # a merger removes an organisation and its partnerships from the picture
+    model.trigger("merger", kind="acute", system=0)
+    merged = network_state(model, 1)
+    gone = [i for i, s in enumerate(merged["size"]) if s < 0]
+    assert len(gone) == 1 and model.organisations[gone[0]].kind == "acute"
+    assert -1 in merged["level"]
+
+
+def test_size_by_voice_differs_from_budget_and_bad_choice_is_named(default_model):
+    budget = network_state(default_model, 1, "budget")["size"]
+    voice = network_state(default_model, 1, "voice")["size"]
+    assert budget != voice
+    assert max(budget) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="size_by 'colour'"):
+        network_state(default_model, 1, "colour")
+
+
+# ------------------------------------------------------------------ charts
+@pytest.fixture(scope="module")
+def run_with_changes():
+    sim = Simulation(seed_text="11")
+    sim.step(6)
+    sim.change_regime("top_down")
+    sim.trigger("winter")
+    sim.step(6)
+    return sim
+
+
+def test_levels_chart_stacks_to_one_and_marks_the_regime_change(run_with_changes):
+    sim = run_with_changes
+    option = charts.levels_chart(sim.history(), sim.marks())
+    series = option["series"]
+    assert [s["name"] for s in series] == [n.capitalize() for n in reversed(LEVELS)]
+    months = len(sim.history())
+    totals = [sum(s["data"][k][1] for s in series) for k in range(months)]
+    assert totals == pytest.approx([1.0] * months, abs=1e-3)
+    lines = series[0]["markLine"]["data"]
+    regime = [d for d in lines if d["lineStyle"]["type"] == "solid"]
+    events = [d for d in lines if d["lineStyle"]["type"] == "dotted"]
+    assert [(d["xAxis"], d["label"]["formatter"]) for d in regime] == [(6, "top down")]
+    assert [d["xAxis"] for d in events] == [6]
+    json.dumps(option)
+
+
+def test_kinds_chart_has_trust_and_turf_for_every_kind(run_with_changes):
+    sim = run_with_changes
+    colours, labels = sim.kind_colours()
+    option = charts.kinds_chart(sim.kind_history(), colours, labels, sim.marks())
+    kinds = {o.kind for o in sim.model.organisations}
+    assert len(option["series"]) == 2 * len(kinds)
+    acute = [s for s in option["series"] if s["name"] == labels["acute"]]
+    assert {s["xAxisIndex"] for s in acute} == {0, 1}
+    assert acute[0]["color"] == colours["acute"]
+    assert len(acute[0]["data"]) == sim.month + 1
+
+
+def test_outcome_and_oversight_charts_carry_the_metrics(run_with_changes):
+    sim = run_with_changes
+    history = sim.history()
+    outcome = charts.outcome_chart(history, sim.marks())
+    names = [s["name"] for s in outcome["series"]]
+    assert names == ["System outcome", "Performance (true)", "Performance (reported)"]
+    assert outcome["series"][2]["data"][-1][1] == pytest.approx(history["reported_performance"].iloc[-1], abs=1e-4)
+    oversight = charts.oversight_chart(history, sim.marks())
+    assert oversight["series"][0]["type"] == "bar"
+    assert oversight["yAxis"][0]["max"] == int(oversight["yAxis"][0]["max"])
+    assert oversight["yAxis"][0]["max"] >= history["sanctions"].max()
+
+
+def test_several_changes_in_one_month_show_the_last():
+    line = charts.mark_line([Mark(3, "top_down"), Mark(3, "permissive"), Mark(9, "Merger", "event")])
+    regime = [d for d in line["data"] if d["lineStyle"]["type"] == "solid"]
+    assert [(d["xAxis"], d["name"]) for d in regime] == [(3, "permissive")]
+
+
+def test_month_axis_ends_on_a_whole_year():
+    history = Simulation(seed_text="2").history()
+    axis = charts.levels_chart(history, [])["xAxis"]
+    assert (axis["min"], axis["max"]) == (0, 12)
+    sim = Simulation(seed_text="2")
+    sim.step(13)
+    assert charts.outcome_chart(sim.history(), [])["xAxis"]["max"] == 24
+
+
+# ------------------------------------------------------------------ server command
+def test_server_command_is_offline_and_production():
+    cmd = command("127.0.0.1", 8123)
+    assert cmd[1:4] == ["-m", "solara", "run"] and cmd[4].endswith("viz/app.py")
+    for flag in ("--production", "--no-open", "--no-check-version"):
+        assert flag in cmd
+    assert cmd[cmd.index("--port") + 1] == "8123" and cmd[cmd.index("--host") + 1] == "127.0.0.1"
+    env = offline_environment({"PATH": "/bin"})
+    assert env["PATH"] == "/bin"
+    assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "false"
+    assert env["SOLARA_ASSETS_PROXY"] == "true"
+    assert env["SOLARA_ASSETS_CDN"].startswith("http://127.0.0.1:")
+    assert set(OFFLINE_ENV) <= set(env)
+
+
+@pytest.mark.parametrize("port", [0, 70000, "80", True, 8.5])
+def test_server_command_rejects_a_bad_port(port):
+    with pytest.raises(ValueError, match="port"):
+        command("127.0.0.1", port)
+
+
+def test_server_command_rejects_a_blank_host():
+    with pytest.raises(ValueError, match="host"):
+        command(" ", 8765)
