@@ -67,11 +67,14 @@ def _grid(n: int, width: float = 4.2, height: float = 3.0):
     return fig, list(axes.flat)
 
 
-def figure_time_series(ts: pd.DataFrame, metrics) -> str:
+def figure_time_series(ts: pd.DataFrame, metrics, marks=()) -> str:
+    """One panel per metric, one line with a 95% band per group; dotted lines at scheduled changes."""
     groups = list(dict.fromkeys(ts["group"]))
     fig, axes = _grid(len(metrics))
     colours = _colours(len(groups))
     for ax, metric in zip(axes, metrics):
+        for month in marks:
+            ax.axvline(month, color="#768692", ls=":", lw=1)
         for colour, group in zip(colours, groups):
             g = ts[(ts["group"] == group) & (ts["metric"] == metric)]
             ax.plot(g["month"], g["mean"], color=colour, label=group, lw=1.6)
@@ -280,10 +283,10 @@ def write_report(path, metrics=analysis.HEADLINE) -> Path:
     if not ts.empty:
         by = ", ".join(groups) if groups else "all runs together"
         parts.append(f"<h2>Over time</h2><p class=\"note\">Grouped by {html.escape(by)}.</p>")
-        parts.append(figure_time_series(ts, metrics))
+        parts.append(figure_time_series(ts, metrics, _schedule_months(exp.get("text", ""))))
     schedule_text = _schedules(exp.get("text", ""))
     if schedule_text:
-        parts.append(f"<p class=\"note\">Scheduled changes: {html.escape(schedule_text)}</p>")
+        parts.append(f"<p class=\"note\">Scheduled changes (dotted lines): {html.escape(schedule_text)}</p>")
 
     if not runs.empty:
         labels = dict(zip(points["point"], points["label"]))
@@ -326,6 +329,19 @@ def write_report(path, metrics=analysis.HEADLINE) -> Path:
     tmp.write_text(page, encoding="utf-8")
     tmp.replace(out)
     return out
+
+
+def _schedule_months(text: str) -> list[int]:
+    import tomllib
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return []
+    events = list(data.get("schedule", []))
+    for named in data.get("schedules", {}).values():
+        events.extend(named)
+    return sorted({int(e["month"]) for e in events if isinstance(e, dict) and "month" in e})
 
 
 def _schedules(text: str) -> str:

@@ -239,6 +239,29 @@ def test_sigkill_then_rerun_loses_nothing_and_duplicates_nothing(tmp_path):
     assert_same_results(after, reference)
 
 
+def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
+    exp = tiny(months=48, replicates=12, factors='regime = ["top_down", "permissive", "hands_off"]')
+    path = tmp_path / "exp.toml"
+    path.write_text(exp.text)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "experiments.cli", "sweep", str(path), "--out", str(out),
+                             "--workers", "1", "--batch-size", "1", "--no-progress"],
+                            start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if (out / "runs").is_dir() and _stored_runs(out) >= 2:
+            break
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGINT)   # Ctrl-C reaches the whole foreground group
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    res = experiments.load(out)
+    assert 2 <= len(res.runs) < 36
+    assert f"interrupted: {len(res.runs)} of 36 runs are stored in {out}; run the same command again" in err
+    assert res.manifest["status"] == "interrupted" and res.manifest["sessions"][-1]["ended_at"]
+    assert "Traceback" not in err
+
+
 # ---------------------------------------------------------------- rerun
 def test_rerun_reproduces_a_stored_run_and_detects_a_changed_one(stored, capsys, tmp_path):
     _, out, _ = stored

@@ -137,7 +137,7 @@ def test_report_is_self_contained(regimes, episode):
     page = (regimes / "report.html").read_text()
     assert "Response to oversight_intensity" in page and "regime x oversight_intensity" not in page
     assert (regimes / "effects.csv").is_file()
-    assert "Scheduled changes: baseline: none; episode: month 6: regime=top_down" in (episode / "report.html").read_text()
+    assert "Scheduled changes (dotted lines): baseline: none; episode: month 6: regime=top_down" in (episode / "report.html").read_text()
 
 
 def test_report_lists_failed_runs(tmp_path):
