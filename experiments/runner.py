@@ -189,7 +189,7 @@ def make_executor(workers: int = 1, scheduler: str | None = None) -> Iterator[tu
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["experiments.runner"])
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            yield pool, f"local processes ({workers} workers)"
+            yield pool, f"local processes ({workers} worker{'s' if workers > 1 else ''})"
         return
     try:
         from distributed import Client, LocalCluster
@@ -198,7 +198,7 @@ def make_executor(workers: int = 1, scheduler: str | None = None) -> Iterator[tu
     if scheduler == "local":
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                           dashboard_address=None) as cluster, Client(cluster) as client:
-            yield client.get_executor(pure=False), f"local Dask cluster ({workers} workers)"
+            yield client.get_executor(pure=False), f"local Dask cluster ({workers} worker{'s' if workers > 1 else ''})"
     else:
         with Client(scheduler) as client:
             n = len(client.scheduler_info().get("workers", {}))

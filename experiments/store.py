@@ -28,6 +28,7 @@ import socket
 import subprocess
 import sys
 import uuid
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
@@ -145,8 +146,13 @@ class ResultsStore:
             (path / sub).mkdir(parents=True, exist_ok=True)
         store = cls(path, manifest or {})
         store.discard_unfinished()
+        git = git_state()
         session = {"started_at": now(), "ended_at": None, "host": socket.gethostname(),
-                   "status": "running", **(extra or {})}
+                   "git_commit": git["commit"], "ics_abm": versions()["ics-abm"], "status": "running", **(extra or {})}
+        if manifest is not None and manifest.get("git", {}).get("commit") != git["commit"]:
+            warnings.warn(f"{path}: resuming with code at git commit {git['commit']}, but the stored runs were "
+                          f"started at {manifest.get('git', {}).get('commit')}; each session's commit is in the "
+                          "manifest", UserWarning, stacklevel=2)
         if manifest is None:
             store.manifest = {
                 "format": FORMAT,
@@ -163,7 +169,7 @@ class ResultsStore:
                     "one": f"ics-abm rerun {path} RUN_ID",
                 },
                 "versions": versions(),
-                "git": git_state(),
+                "git": git,
                 "host": socket.gethostname(),
                 "platform": platform.platform(),
                 "started_at": session["started_at"],

@@ -197,6 +197,16 @@ def test_cli_sweep_on_a_dask_scheduler_address(tmp_path, dask_cluster, capsys):
     assert len(res.ok) == 4 and res.manifest["sessions"][-1]["scheduler"] == address
 
 
+def test_scheduler_local_starts_its_own_dask_cluster(tmp_path):
+    pytest.importorskip("distributed")
+    exp = tiny(months=6, replicates=2)
+    outcome = run_experiment(exp, tmp_path / "out", workers=1, scheduler="local", progress=False)
+    assert outcome.backend == "local Dask cluster (1 worker)" and outcome.ran == 4
+    with ThreadPoolExecutor(1) as pool:
+        run_experiment(exp, tmp_path / "ref", executor=pool, progress=False)
+    assert_same_results(experiments.load(tmp_path / "out"), experiments.load(tmp_path / "ref"))
+
+
 # ---------------------------------------------------------------- kill and resume
 def _stored_runs(out: Path) -> int:
     return sum(len(pd.read_parquet(p)) for p in (out / "runs").glob("batch-*.parquet"))
