@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -229,3 +230,35 @@ def test_server_command_rejects_a_bad_port(port):
 def test_server_command_rejects_a_blank_host():
     with pytest.raises(ValueError, match="host"):
         command(" ", 8765)
+
+
+# ------------------------------------------------------------------ info and ODD text
+def test_formulas_become_readable_html():
+    from viz.markdown_view import latex_to_html
+
+    assert latex_to_html(r"T_{ij} \leftarrow T_{ij} + \rho\,(o_{ij} - T_{ij})") == (
+        "T<sub>ij</sub> ← T<sub>ij</sub> + ρ\u2009(o<sub>ij</sub> - T<sub>ij</sub>)")
+    assert latex_to_html(r"\tfrac{1}{2}\big(a+b\big)") == "1/2(a+b)"
+    assert latex_to_html(r"\mathrm{clip}(x) \ge \frac{a+b}{c}") == "clip(x) ≥ (a+b)/c"
+    assert latex_to_html(r"\text{a < b}") == "a &lt; b"
+
+
+def test_markdown_keeps_formulas_out_of_the_markdown_parser():
+    from viz.markdown_view import markdown_html
+
+    out = markdown_html("Trust $T_{ij}$ and *turf*: $$x_{a} \\cdot y_{b}$$ and `$not_math$`.")
+    assert '<span class="ics-math">T<sub>ij</sub></span>' in out
+    assert '<div class="ics-math ics-math-display">x<sub>a</sub> · y<sub>b</sub></div>' in out
+    assert "<em>turf</em>" in out and "<code>$not_math$</code>" in out
+
+
+def test_the_odd_renders_without_raw_latex():
+    from viz.app import ODD_PATH
+    from viz.markdown_view import markdown_html
+
+    if not ODD_PATH.exists():
+        pytest.skip("docs/ODD.md is not there")
+    out = markdown_html(ODD_PATH.read_text(encoding="utf-8"))
+    assert out.count('class="ics-math') > 100
+    assert not re.search(r"\\(text|cdot|frac|mathrm|leftarrow)\b", out)  # no LaTeX left over
+    assert 'id="parameters"' in out  # in-page links have their targets

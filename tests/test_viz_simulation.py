@@ -82,7 +82,7 @@ def test_regime_change_acts_now_and_is_marked(sim):
     sim.change_knob("system_focus", 0.9)
     assert sim.model.regime.system_focus == 0.9 and sim.model.regime.name == "top_down"
     marks = sim.marks()
-    assert [(m.month, m.label, m.kind) for m in marks] == [(5, "top_down", "regime"), (7, "top_down", "regime")]
+    assert [(m.month, m.label, m.kind) for m in marks] == [(5, "top_down", "regime"), (7, "top_down (adjusted)", "regime")]
 
 
 def test_reset_keeps_the_regime_and_its_knobs(sim):

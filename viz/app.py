@@ -22,6 +22,7 @@ from abm import PARAMETERS, REGIMES
 
 # Absolute imports: `solara run viz/app.py` executes this file as a script.
 from viz import charts
+from viz.markdown_view import markdown_html
 from viz.network_data import SIZE_BY, legend_levels, network_state, network_structure
 from viz.server import quiet_solara
 from viz.simulation import COUNT_PARAMETERS, EVENTS, LIVE_KNOBS, START_PARAMETERS, Simulation, label, regime_title
@@ -35,17 +36,6 @@ MAX_MONTHS_PER_FRAME = 12
 TABS = ("model", "info", "odd")
 
 quiet_solara()  # no telemetry, no call home: the view must work on a closed network
-
-
-def markdown_html(text: str) -> str:
-    """Markdown to HTML (python-markdown if installed, else preformatted text)."""
-    try:
-        import markdown
-    except ImportError:  # pragma: no cover - markdown ships with solara's extras
-        import html
-
-        return f"<pre style='white-space: pre-wrap'>{html.escape(text)}</pre>"
-    return markdown.markdown(text, extensions=["tables", "sane_lists"])
 
 
 def _json(option: dict) -> str:

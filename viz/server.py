@@ -10,10 +10,12 @@ The view must work on a locked-down network with no internet at all:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import webbrowser
@@ -36,14 +38,14 @@ def offline_environment(base: dict | None = None) -> dict:
     return env
 
 
-def command(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = False) -> list[str]:
-    """The command line that runs the view's solara server."""
+def command(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = False, app: str | Path = APP) -> list[str]:
+    """The command line that runs the view's solara server (``app``: another solara app file)."""
     if not isinstance(port, int) or isinstance(port, bool) or not (0 < port < 65536):
         raise ValueError(f"port {port!r} must be a whole number from 1 to 65535")
     if not isinstance(host, str) or not host.strip():
         raise ValueError(f"host {host!r} must be a host name or address such as 127.0.0.1")
     return [
-        sys.executable, "-m", "solara", "run", str(APP),
+        sys.executable, "-m", "solara", "run", str(app),
         "--host", host, "--port", str(port), "--production",
         "--open" if open_browser else "--no-open",
         "--no-check-version",  # solara would ask pypi.org for a newer version
@@ -119,6 +121,40 @@ def quiet_solara() -> None:
     solara.checks.should_perform_solara_check = lambda: False
     if solara.settings.assets.proxy:
         solara.settings.assets.cdn = OFFLINE_ENV["SOLARA_ASSETS_CDN"]
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nobody listens on now (for tests and benchmarks)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def background_server(host: str = "127.0.0.1", port: int | None = None, app: str | Path = APP,
+                      timeout: float = 90.0, log_path: str | Path | None = None):
+    """Run the view's server in the background; yield its URL; stop it afterwards.
+
+    The server's output goes to ``log_path`` (or is discarded); a server that
+    does not come up within ``timeout`` seconds raises RuntimeError with its log.
+    """
+    port = free_port(host) if port is None else port
+    log = open(log_path, "w+", encoding="utf-8") if log_path else tempfile.TemporaryFile("w+", encoding="utf-8")
+    process = subprocess.Popen(command(host, port, app=app), env=offline_environment(),
+                               stdout=log, stderr=subprocess.STDOUT)
+    try:
+        if not wait_until_serving(host, port, timeout=timeout, process=process):
+            log.seek(0)
+            raise RuntimeError(f"the view's server did not start on {host}:{port}:\n{log.read()[-3000:]}")
+        yield f"http://{host}:{port}/"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
 
 
 if __name__ == "__main__":  # pragma: no cover

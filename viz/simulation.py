@@ -208,8 +208,12 @@ class Simulation:
         return frame.set_index(["month", "kind"])
 
     def marks(self) -> list[Mark]:
-        """Regime changes after month 0, and triggered events, for the time series."""
-        out = [Mark(month, regime.name, "regime") for month, regime in self.model.regime_history[1:]]
+        """Regime changes (a preset's name, "(adjusted)" if a knob was moved) and events."""
+        out = []
+        for month, regime in self.model.regime_history[1:]:
+            preset = REGIMES[regime.name].knobs() if regime.name in REGIMES else None
+            text = regime.name if regime.knobs() == preset else f"{regime.name} (adjusted)"
+            out.append(Mark(month, text, "regime"))
         return out + list(self.events)
 
     def kind_colours(self) -> tuple[dict[str, str], dict[str, str]]:

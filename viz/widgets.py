@@ -308,9 +308,13 @@ module.exports = {
             const a = event.target.closest('a');
             if (!a) return;
             const href = a.getAttribute('href') || '';
-            if (href.startsWith('#')) {
-                event.preventDefault();
-                this.link = href.slice(1) + '|' + Date.now();
+            if (!href.startsWith('#')) return;
+            event.preventDefault();
+            const target = href.length > 1 ? this.$el.querySelector(`[id="${CSS.escape(href.slice(1))}"]`) : null;
+            if (target) {
+                target.scrollIntoView({ behavior: 'auto', block: 'start' });  // a heading on this page
+            } else {
+                this.link = href.slice(1) + '|' + Date.now();  // another tab (e.g. #odd)
                 window.scrollTo(0, 0);
             }
         },
@@ -321,7 +325,8 @@ module.exports = {
 
 
 class MarkdownView(ipyvue.VueTemplate):
-    """Rendered Markdown; a click on an in-page link (``#odd``) sets ``link`` to ``"odd|<time>"``."""
+    """Rendered Markdown. A link to a heading on the page scrolls to it; any other
+    ``#name`` link (``#odd``) sets ``link`` to ``"name|<time>"`` for Python to act on."""
 
     template = traitlets.Unicode(MARKDOWN_TEMPLATE).tag(sync=True)
     html = traitlets.Unicode("").tag(sync=True)

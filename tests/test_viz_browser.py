@@ -1,0 +1,258 @@
+"""End-to-end tests of the browser view in headless Chromium (Playwright).
+
+The test starts the view's server (``viz.server.background_server``: the same
+command as ``ics-abm viz``) on a free port, loads the page, works the controls
+and checks what a trainer would see. Every request the page makes is recorded:
+none may leave the machine. Screenshots go to tests/artifacts/ (gitignored).
+
+Chromium: Debian's /usr/bin/chromium (or $ICS_ABM_CHROMIUM). Without it the
+tests are skipped, unless ICS_ABM_REQUIRE_BROWSER=1, when they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("ICS_ABM_CHROMIUM", "/usr/bin/chromium")
+REQUIRE = os.environ.get("ICS_ABM_REQUIRE_BROWSER") == "1"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic"]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+CHARTS = ("levels", "kinds", "outcome", "oversight")
+
+
+def _browser_missing() -> str | None:
+    if not Path(CHROMIUM).exists():
+        return f"Chromium not found at {CHROMIUM}"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    missing = _browser_missing()
+    if missing:
+        if REQUIRE:
+            pytest.fail(f"{missing} and ICS_ABM_REQUIRE_BROWSER=1")
+        pytest.skip(missing)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def server_url(browser):
+    from viz.server import background_server
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with background_server(log_path=ARTIFACTS / "viz_server.log") as url:
+        yield url
+
+
+class Recorder:
+    """Everything the page asked for, and everything that went wrong in it."""
+
+    def __init__(self, page):
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.failed: list[str] = []
+        page.on("request", lambda r: self.requests.append(r.url))
+        page.on("websocket", lambda ws: self.requests.append(ws.url))
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.on("requestfailed", lambda r: self.failed.append(f"{r.url} {r.failure}"))
+        page.on("response", lambda r: self.failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+
+        def guard(route):  # nothing may leave the machine, even if something tries
+            if _is_local(route.request.url):
+                route.continue_()
+            else:
+                route.abort()
+
+        page.route("**/*", guard)
+
+    def outside(self) -> list[str]:
+        return [u for u in self.requests if not _is_local(u)]
+
+
+def _is_local(url: str) -> bool:
+    parsed = urlparse(url)
+    if parsed.scheme in ("data", "blob", "about"):
+        return True
+    return parsed.hostname in LOCAL_HOSTS
+
+
+@pytest.fixture
+def page(browser, server_url):
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    pg = context.new_page()
+    pg.set_default_timeout(30_000)
+    recorder = Recorder(pg)
+    pg.goto(server_url)
+    _wait_drawn(pg, 0)
+    pg.recorder = recorder
+    yield pg
+    try:
+        assert recorder.requests, "no requests recorded"
+        assert recorder.outside() == [], "requests left the machine"
+        assert recorder.failed == [], "requests failed"
+        assert recorder.errors == [], "console errors"
+    finally:
+        context.close()
+
+
+def _wait_drawn(pg, month: int) -> None:
+    """Wait until the counter, the network and all four charts show ``month``."""
+    pg.wait_for_function(
+        """(m) => {
+            const counter = document.querySelector('.ics-month-counter');
+            const net = document.querySelector('.ics-network');
+            const charts = [...document.querySelectorAll('.ics-chart')];
+            return counter && counter.textContent.trim() === `Month ${m}`
+                && net && net.dataset.month === String(m)
+                && charts.length === 4 && charts.every(c => c.dataset.month === String(m));
+        }""",
+        arg=month,
+        polling="raf",
+    )
+
+
+def _pictures(pg) -> dict[str, bytes]:
+    shots = {"network": pg.locator(".ics-network canvas").screenshot()}
+    for name in CHARTS:
+        shots[name] = pg.locator(f".ics-chart-{name}").screenshot()
+    return shots
+
+
+def _step(pg, times: int, start: int) -> int:
+    for k in range(times):
+        pg.locator(".ics-step").click()
+        _wait_drawn(pg, start + k + 1)
+    return start + times
+
+
+def test_page_loads_offline_with_network_and_charts(page):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "viz_month0.png", full_page=True)
+    assert page.locator(".ics-month-counter").inner_text().strip() == "Month 0"
+    # the canvas has been drawn on: it is not one flat colour
+    distinct = page.evaluate("""() => {
+        const c = document.querySelector('.ics-network canvas');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        const seen = new Set();
+        for (let i = 0; i < d.length; i += 4 * 97) seen.add(`${d[i]},${d[i+1]},${d[i+2]}`);
+        return seen.size;
+    }""")
+    assert distinct > 10
+    assert page.get_by_text("Integrated Care Board").first.is_visible()  # the legend
+    # the assets came from this machine: solara's local asset cache served the JS and fonts
+    assert any("/_solara/cdn/echarts@5.4.0/" in u for u in page.recorder.requests)
+
+
+def test_controls_step_and_regime_change_redraw_network_and_charts(page):
+    before = _pictures(page)
+    # change a control: drag the system-focus knob to the far right
+    slider = page.locator(".ics-param-system_focus .v-slider")
+    slider.scroll_into_view_if_needed()
+    box = slider.bounding_box()
+    page.mouse.click(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)
+    page.wait_for_function("() => /system focus (0\\.9\\d|1\\.00)/.test(document.querySelector('.ics-regime').textContent)")
+    month = _step(page, 3, 0)
+
+    # switch regime while running
+    page.locator(".ics-regime-select").click()
+    page.get_by_role("option", name="Top down").click()
+    page.wait_for_function("() => document.querySelector('.ics-regime').textContent.includes('Top down')")
+    assert page.locator(".ics-month-counter").inner_text().strip() == f"Month {month}"  # no reset
+    month = _step(page, 6, month)
+    page.screenshot(path=ARTIFACTS / "viz_after_regime_change.png", full_page=True)
+
+    after = _pictures(page)
+    for name, image in after.items():
+        (ARTIFACTS / f"viz_{name}.png").write_bytes(image)
+        assert image != before[name], f"{name} did not change"
+    assert page.locator(".ics-month-counter").inner_text().strip() == "Month 9"
+
+
+def test_events_and_play_pause(page):
+    page.locator(".ics-event-winter").click()
+    page.locator(".ics-message-info").filter(has_text="winter").wait_for()
+    page.locator(".ics-event-merger").click()
+    page.locator(".ics-message-info").filter(has_text="merge").wait_for()
+    page.locator(".ics-play").click()
+    page.wait_for_function(
+        "() => parseInt(document.querySelector('.ics-month-counter').textContent.replace('Month', '')) >= 4")
+    page.locator(".ics-play").click()  # Pause
+    page.wait_for_function("() => document.querySelector('.ics-play').textContent.includes('Play')")
+    stopped = page.locator(".ics-month-counter").inner_text()
+    page.wait_for_timeout(800)
+    assert page.locator(".ics-month-counter").inner_text() == stopped
+
+
+def test_hover_shows_figures_and_click_selects(page):
+    canvas = page.locator(".ics-network canvas")
+    box = canvas.bounding_box()
+    centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # the ICB sits in the middle
+    page.mouse.move(*centre)
+    tip = page.locator(".ics-tip")
+    tip.wait_for()
+    text = tip.inner_text()
+    for row in ("Integrated Care Board", "Turf", "Pressure", "Trust in partners", "Trust from partners",
+                "Performance (true)", "Performance (reported)"):
+        assert row in text
+    page.screenshot(path=ARTIFACTS / "viz_hover.png", clip={"x": box["x"], "y": box["y"],
+                                                             "width": box["width"] + 380, "height": box["height"]})
+    page.mouse.click(*centre)
+    page.locator(".ics-org-name").filter(has_text="Integrated Care Board").wait_for()
+    assert re.search(r"Turf\s+0\.\d\d", page.locator(".ics-org").inner_text())
+
+
+def test_a_bad_seed_is_explained_and_the_model_kept(page):
+    _step(page, 2, 0)
+    page.locator(".ics-seed input").fill("forty-two")
+    page.locator(".ics-reset").click()
+    message = page.locator(".ics-message-error")
+    message.wait_for()
+    assert "whole number" in message.inner_text()
+    assert page.locator(".ics-month-counter").inner_text().strip() == "Month 2"
+    page.locator(".ics-seed input").fill("123")
+    page.locator(".ics-reset").click()
+    page.locator(".ics-message-info").filter(has_text="seed 123").wait_for()
+    _wait_drawn(page, 0)
+
+
+def test_info_tab_and_link_to_the_odd(page):
+    page.locator(".ics-tab-info").click()
+    page.get_by_role("heading", name="Guided demonstrations").wait_for()
+    page.screenshot(path=ARTIFACTS / "viz_info.png")
+    page.get_by_role("link", name="ODD tab").click()
+    page.wait_for_function("() => !document.querySelector('.ics-info').textContent.includes('Guided demonstrations')")
+    assert "ODD" in page.locator(".ics-info h1").first.inner_text()
+    assert page.locator(".ics-tab-odd").get_attribute("aria-selected") == "true"
+    page.screenshot(path=ARTIFACTS / "viz_odd.png")
+
+
+def test_the_request_guard_catches_a_request_to_the_internet(browser):
+    """The check the other tests rely on: a request off the machine is seen and blocked."""
+    context = browser.new_context()
+    pg = context.new_page()
+    recorder = Recorder(pg)
+    pg.set_content('<img src="http://example.org/logo.png"><img src="http://127.0.0.1:9/local.png">')
+    pg.wait_for_timeout(300)
+    context.close()
+    assert recorder.outside() == ["http://example.org/logo.png"]
+    assert any("example.org" in f for f in recorder.failed)  # aborted, never fetched
