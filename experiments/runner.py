@@ -197,7 +197,7 @@ def make_executor(workers: int = 1, scheduler: str | None = None) -> Iterator[tu
         raise RuntimeError("the Dask backend needs the 'dask' extra: pip install 'ics-abm[dask]'") from None
     if scheduler == "local":
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                          dashboard_address=None) as cluster, Client(cluster) as client:
+                          dashboard_address=":0") as cluster, Client(cluster) as client:
             yield client.get_executor(pure=False), f"local Dask cluster ({workers} worker{'s' if workers > 1 else ''})"
     else:
         with Client(scheduler) as client:
