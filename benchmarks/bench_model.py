@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import platform
 import resource
 import subprocess
@@ -120,6 +121,7 @@ class Result:
     months: int
     traced_mb: float
     rss_mb: float
+    cpu_s: float = float("nan")   # process CPU time of the run (less sensitive to other load)
 
     @property
     def cost(self) -> float:
@@ -131,7 +133,9 @@ def time_once(key: str, months: int) -> tuple[float, float, int, int]:
     t0 = time.perf_counter()
     model = make(key)
     t1 = time.perf_counter()
+    c1 = time.process_time()
     model.run_for(months)
+    c2 = time.process_time()
     t2 = time.perf_counter()
     if key == "ref":
         assert sum(a.wealth for a in model.agents) == MESA_AGENTS  # coins are conserved
@@ -139,10 +143,10 @@ def time_once(key: str, months: int) -> tuple[float, float, int, int]:
     else:
         size = (len(model.organisations), int(model.ties.n))
     del model
-    return t1 - t0, t2 - t1, *size
+    return t1 - t0, t2 - t1, c2 - c1, *size
 
 
-def time_all(keys: list[str], months: dict[str, int], repeats: int) -> dict[str, tuple[float, float, int, int]]:
+def time_all(keys: list[str], months: dict[str, int], repeats: int) -> dict[str, tuple]:
     """Best build and run time of each model over ``repeats`` rounds.
 
     The rounds go through all models in turn, so that a burst of load on a
@@ -151,9 +155,9 @@ def time_all(keys: list[str], months: dict[str, int], repeats: int) -> dict[str,
     best: dict[str, list] = {}
     for _ in range(repeats):
         for key in keys:
-            build, run, orgs, ties = time_once(key, months[key])
-            old = best.get(key, [float("inf"), float("inf"), orgs, ties])
-            best[key] = [min(old[0], build), min(old[1], run), orgs, ties]
+            build, run, cpu, orgs, ties = time_once(key, months[key])
+            old = best.get(key, [float("inf")] * 3 + [orgs, ties])
+            best[key] = [min(old[0], build), min(old[1], run), min(old[2], cpu), orgs, ties]
     return {k: tuple(v) for k, v in best.items()}
 
 
@@ -214,10 +218,10 @@ def measure(keys: list[str], months: dict[str, int], repeats: int) -> list[Resul
     timed = time_all(keys, months, repeats)
     results = []
     for key in keys:
-        build, run, orgs, ties = timed[key]
+        build, run, cpu, orgs, ties = timed[key]
         label = f"Mesa coin model, {MESA_AGENTS} agents" if key == "ref" else TIERS[key][0]
         results.append(Result(key, label, orgs, ties, build, run, months[key],
-                              traced_peak_mb(key, months[key]), rss_rise_mb(key, months[key])))
+                              traced_peak_mb(key, months[key]), rss_rise_mb(key, months[key]), cpu))
     return results
 
 
@@ -283,6 +287,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{r.label} ({r.orgs} organisations, {r.ties} ties): {1e6 * r.cost:.2f} us per org-month vs Mesa "
               f"{1e6 * ref.cost:.2f} us per agent-step -> ratio {ratio:.2f} "
               f"({'meets' if ratio <= 1 else 'misses'} the goal <= 1)")
+    print(f"same two ratios in process CPU time (less sensitive to other processes on the machine): "
+          f"{(c.cpu_s / (c.orgs * c.months)) / (ref.cpu_s / (ref.orgs * ref.months)):.2f} and "
+          f"{(by['c*'].cpu_s / (c.orgs * c.months)) / (ref.cpu_s / (ref.orgs * ref.months)):.2f}; "
+          f"load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     per_120 = a.run_s * 120 / months
     print(f"default ICS, 120 months: {per_120:.3f} s{' (scaled from the quick run)' if months != 120 else ''} "
           f"vs goal < {DEFAULT_ICS_GOAL_S} s -> {'meets' if per_120 < DEFAULT_ICS_GOAL_S else 'misses'} "
