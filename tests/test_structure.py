@@ -209,15 +209,12 @@ def test_scheduled_merger_happens_at_its_month():
     assert len(m.organisations_of("acute")) == 2
 
 
-KIND_OPTION_BUG = ("abm/model.py:188,195: trigger(self, kind, **options) and schedule_structural_event(self, month, "
-                   "kind, **options) take the event kind as a keyword-capable parameter, so the event option "
-                   "'kind' (merger, leadership_turnover, budget_cut) collides: TypeError 'got multiple values for "
-                   "argument kind'; fix: make them positional-only (kind, /, **options)")
-
-
 @pytest.mark.parametrize("how", ["trigger", "schedule", "events"])
 def test_event_option_kind_can_be_given(how):
-    """The documented call model.trigger("merger", kind="acute", system=0) and its scheduled forms."""
+    """The documented call model.trigger("merger", kind="acute", system=0) and its scheduled forms.
+
+    (The option 'kind' once collided with the methods' own event-kind argument.)
+    """
     if how == "events":
         m = ICSModel(rng=7, events=[(1, "merger", {"kind": "acute", "system": 0}),
                                     (1, "budget_cut", {"kind": "local_authority", "share": 0.5})])
