@@ -112,6 +112,23 @@ def figure_distributions(runs: pd.DataFrame, labels: dict, metrics, by_group: bo
     return _img(fig, "distributions of final outcomes")
 
 
+def figure_effects(eff: pd.DataFrame, metrics) -> str:
+    """Forest plot: each condition's difference from the reference (final month), 95% CI."""
+    fig, axes = _grid(len(metrics), 4.2, 0.6 + 0.32 * eff["label"].nunique())
+    for ax, metric in zip(axes, metrics):
+        e = eff[(eff["metric"] == metric) & (eff["value"] == "final")].iloc[::-1]
+        y = np.arange(len(e))
+        err = np.vstack([e["difference"] - e["diff_ci_low"], e["diff_ci_high"] - e["difference"]])
+        ax.errorbar(e["difference"], y, xerr=np.nan_to_num(err), fmt="o", color="#005eb8", capsize=3)
+        ax.axvline(0, color="#768692", lw=1)
+        ax.set_yticks(y, e["label"], fontsize=7)
+        ax.set_title(f"{metric}: difference", fontsize=10)
+        ax.grid(alpha=0.3, axis="x")
+    fig.suptitle(f"Final month, difference from {eff['reference'].iloc[0]} with 95% CI", fontsize=10)
+    fig.tight_layout()
+    return _img(fig, "differences from the reference with 95% confidence intervals")
+
+
 def figure_response(runs: pd.DataFrame, factor: str, colour_by: str | None, metrics, sampled: bool) -> str:
     fig, axes = _grid(len(metrics))
     groups = [None] if colour_by is None else list(dict.fromkeys(runs[colour_by]))
@@ -277,6 +294,8 @@ def write_report(path, metrics=analysis.HEADLINE) -> Path:
         parts.append(html_table(readable_summary(summ, eff), left=2))
         if summ["point"].nunique() > 40:
             parts.append("<p class=\"note\">First 40 design points shown; all are in summary.csv.</p>")
+    if not eff.empty and eff["label"].nunique() <= 30:
+        parts.append(figure_effects(eff, metrics))
     parts.append("<p class=\"note\">Metrics: " + "; ".join(
         f"<b>{m}</b>: {html.escape(MODEL_METRICS.get(m, ''))}" for m in metrics) + ".</p>")
 
