@@ -29,7 +29,7 @@ import numpy as np
 from agents.organisation import ORGANISATION_KINDS, Organisation
 from agents.regulator import CQCInspector, NHSEOverseer
 
-from . import effort, kernels, joint_work, performance, pressure, trust, turf, voice  # noqa: F401 (trust registers its rule)
+from . import effort, kernels, oversight, joint_work, performance, pressure, trust, turf, voice  # noqa: F401 (trust registers its rule)
 from .events import ScheduledEvent, check_event
 from .metrics import MetricsCollector, tie_table
 from .network import TieNetwork
@@ -263,32 +263,20 @@ class ICSModel(mesa.Model):
             event = self._schedule.pop(0)
             self._apply_event(event.kind, event.options)
         regime = self._regime
-        act = orgs.active
 
         # 2-3. pressure, capacity, voice
         pressure.update_pressure(orgs, p, month)
         voice.update_voice(orgs, p)
 
         # 4. oversight demands
-        nhse, *others = self.regulators
-        covered = np.zeros(orgs.n, dtype=bool)
-        inspection_rate = np.zeros(orgs.n)
-        for reg in self.regulators:
-            covered |= reg.covers(self)
-            inspection_rate = 1.0 - (1.0 - inspection_rate) * (1.0 - reg.inspection_rate(self))
-        relief = 1.0 - regime.earned_autonomy * orgs.autonomy
-        asks = p["compliance_load"] * regime.oversight_intensity * (0.25 + 0.75 * regime.prescriptiveness) * relief
-        orgs.compliance[:] = np.minimum(covered * asks + 0.1 * (orgs.segment == 4) * regime.oversight_intensity,
-                                        0.9 * orgs.capacity)
-        orgs.discretionary[:] = (orgs.capacity - orgs.compliance) * act
-        orgs.scrutiny[:] = covered * regime.oversight_intensity * relief * (1.0 - regime.system_focus / 2.0)
+        demand = oversight.demands(self)
         convening = p["convening_strength"] * regime.oversight_intensity
         steer = p["steer_strength"] * regime.oversight_intensity * regime.prescriptiveness
 
         # 5. effort choice
         level_sum, expected, has_partners = kernels.organisation_tie_summary(
             ties.src, ties.level, ties.trust, ties.record, ties.active, ties.n_orgs)
-        utilities = effort.effort_utilities(orgs, expected, has_partners, regime, p, inspection_rate)
+        utilities = effort.effort_utilities(orgs, expected, has_partners, regime, p, demand.inspection_rate)
         shares = self.rules["effort_choice"](utilities, orgs.propensity, p)
         # a stronger steer makes each unit of effort count for more
         orgs.own_work[:] = shares[:, effort.OWN] * orgs.discretionary * (1.0 + 0.5 * steer)
@@ -305,7 +293,7 @@ class ICSModel(mesa.Model):
         result = joint_work.run_projects_compiled(ties, orgs, convening, factor, rng.random(ties.n_pairs, dtype=np.float32), level_sum)
         joint_work.sharing_and_wins(orgs, result)
         self.joint_work_result = result  # what joint work did this month (abm.joint_work.JointWorkResult)
-        n_in_system = np.maximum(np.bincount(orgs.system, weights=act.astype(float), minlength=orgs.n_systems), 1)
+        n_in_system = np.maximum(np.bincount(orgs.system, weights=orgs.active, minlength=orgs.n_systems), 1)
         self.capability_pipeline.add(result.inflow / n_in_system)
         self.capability = performance.capability_level(self.capability_pipeline.stock)
         n_success = int(result.success.sum())
@@ -320,30 +308,8 @@ class ICSModel(mesa.Model):
         performance.update_performance(orgs, self.capability, p)
 
         # 8. oversight acts
-        inspected = np.zeros(orgs.n, dtype=bool)
-        detected = np.zeros(orgs.n, dtype=bool)
-        for reg in self.regulators:
-            i, d = reg.inspect(self)
-            inspected |= i
-            detected |= d
-        orgs.inspected[:] = inspected
-        orgs.gaming_detected[:] = detected
-        orgs.reported_performance[detected] = orgs.true_performance[detected]
-        sanctioned = detected.copy()
         self.system_outcome = performance.system_outcome(orgs, self.capability)
-        if month % nhse.review_interval == 0 and hasattr(nhse, "segment"):
-            orgs.segment[:] = nhse.segment(self)
-            orgs.autonomy[:] = (orgs.segment == 1).astype(float)
-            bottom = (orgs.segment == 4) & (rng.random(orgs.n) < regime.oversight_intensity)
-            orgs.support[bottom] += p["improvement_support"] * regime.oversight_intensity * 0.1
-            sanctioned |= bottom
-            # free-riding: retreat from joint work while held to system metrics
-            sys_mean = np.bincount(orgs.system, weights=orgs.joint_work * act, minlength=orgs.n_systems) / n_in_system
-            free_riding = covered & (orgs.joint_work < 0.5 * sys_mean[orgs.system])
-            caught = free_riding & (rng.random(orgs.n) < regime.oversight_intensity * regime.system_focus * p["free_rider_deterrence"])
-            sanctioned |= caught
-        orgs.sanctioned[:] = sanctioned & act
-        orgs.sanction_stock[orgs.sanctioned] += regime.sanction_severity
+        detected = oversight.act(self, demand.covered)
 
         # 9. trust
         self._update_trust(result, detected)
