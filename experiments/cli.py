@@ -245,8 +245,8 @@ def cmd_viz(args) -> int:
         from viz import server
     except ImportError as exc:
         return _error(f"the browser view is not available ({exc})")
-    server.serve(host=args.host, port=args.port)
-    return 0
+    code = server.serve(host=args.host, port=args.port)
+    return code if isinstance(code, int) else 0
 
 
 COMMANDS = {"compare": cmd_compare, "sweep": cmd_sweep, "rerun": cmd_rerun, "report": cmd_report, "viz": cmd_viz}
