@@ -48,8 +48,9 @@ class Layout:
 
     positions: np.ndarray        # shape (n, 2), read-only
     names: tuple[str, ...]       # e.g. "Primary care network 3 (place 2)"
-    place_centres: dict          # place id -> (x, y) of its cluster, for labels
+    place_labels: dict           # place id -> (x, y) just beyond its cluster, for "Place 3"
     system_centres: np.ndarray   # shape (n_systems, 2)
+    system_labels: np.ndarray    # shape (n_systems, 2): just above each ICS, for "ICS 2"
 
 
 def structure_key(model) -> tuple:
@@ -73,7 +74,7 @@ def compute_layout(key: tuple) -> Layout:
     n = len(slots)
     local = np.zeros((n, 2))
     radius = np.zeros(n_systems)
-    place_local: dict[int, tuple[int, np.ndarray]] = {}
+    place_local: dict[int, tuple[int, np.ndarray]] = {}   # place -> (system, label position)
     by_system: list[list[int]] = [[] for _ in range(n_systems)]
     for i, slot in enumerate(slots):
         by_system[slot.system].append(i)
@@ -90,12 +91,13 @@ def compute_layout(key: tuple) -> Layout:
     positions = local + centres[systems] if n else local
     positions.setflags(write=False)
     centres.setflags(write=False)
-    place_centres = {pl: tuple(centres[s] + c) for pl, (s, c) in place_local.items()}
-    return Layout(positions, _names(slots, labels, n_systems), place_centres, centres)
+    place_labels = {pl: tuple(centres[s] + c) for pl, (s, c) in place_local.items()}
+    system_labels = centres + np.column_stack([np.zeros(n_systems), radius + 0.45])
+    return Layout(positions, _names(slots, labels, n_systems), place_labels, centres, system_labels)
 
 
 def _system_layout(slots: list[OrganisationSlot]) -> tuple[np.ndarray, dict[int, np.ndarray]]:
-    """Positions of one ICS's organisations around (0, 0), and its place-cluster centres."""
+    """Positions of one ICS's organisations around (0, 0), and where each place's label goes."""
     pos = np.zeros((len(slots), 2))
     councils = [k for k, s in enumerate(slots) if s.kind == "local_authority"]
     places = sorted({s.place for s in slots if s.place >= 0} | {slots[k].place for k in councils})
@@ -134,11 +136,13 @@ def _system_layout(slots: list[OrganisationSlot]) -> tuple[np.ndarray, dict[int,
     ring = COUNCIL_RING + CLUSTER_GAP + cluster_radius
     if n_places > 1:  # keep neighbouring clusters apart
         ring = max(ring, (cluster_radius + CLUSTER_GAP / 2) / math.sin(math.pi / n_places))
-    centres: dict[int, np.ndarray] = {}
+    label_at: dict[int, np.ndarray] = {}
     for pl, members in clusters.items():
         a = angle_of[pl]
-        centre = ring * np.array([math.cos(a), math.sin(a)])
-        centres[pl] = centre
+        direction = np.array([math.cos(a), math.sin(a)])
+        centre = ring * direction
+        reach = CLUSTER_SPACING * 0.6 * math.sqrt(max(len(members), 1)) if members else 0.0
+        label_at[pl] = centre + direction * (reach + 0.45)
         for j, k in enumerate(members):
             r = CLUSTER_SPACING * 0.6 * math.sqrt(j + 0.5)
             t = j * GOLDEN_ANGLE
@@ -152,18 +156,23 @@ def _system_layout(slots: list[OrganisationSlot]) -> tuple[np.ndarray, dict[int,
     for j, k in enumerate(rest):
         a = 2 * math.pi * j / len(rest)
         pos[k] = (ring + cluster_radius + CLUSTER_GAP) * np.array([math.cos(a), math.sin(a)])
-    return pos, centres
+    return pos, label_at
 
 
 def _system_centres(radius: np.ndarray) -> np.ndarray:
-    """Centres of the ICS circles: one at the origin, several on a ring."""
+    """Centres of the ICS circles: one at the origin, up to 8 on a ring, more on a grid."""
     n = len(radius)
     if n == 1:
         return np.zeros((1, 2))
-    widths = 2 * radius + SYSTEM_GAP
-    big = max(widths.sum() / (2 * math.pi), (radius.max() + SYSTEM_GAP) / math.sin(math.pi / n))
-    angles = math.pi / 2 - 2 * math.pi * (np.cumsum(widths) - widths / 2) / widths.sum()
-    return np.column_stack([big * np.cos(angles), big * np.sin(angles)])
+    if n <= 8:
+        widths = 2 * radius + SYSTEM_GAP
+        big = max(widths.sum() / (2 * math.pi), (radius.max() + SYSTEM_GAP) / math.sin(math.pi / n))
+        angles = math.pi / 2 - 2 * math.pi * (np.cumsum(widths) - widths) / widths.sum()  # ICS 1 on top
+        return np.column_stack([big * np.cos(angles), big * np.sin(angles)])
+    cols = math.ceil(math.sqrt(n))
+    cell = 2 * radius.max() + SYSTEM_GAP + 0.6   # room for the "ICS n" label
+    k = np.arange(n)
+    return np.column_stack([(k % cols) * cell, -(k // cols) * cell]).astype(float)
 
 
 def _names(slots, labels, n_systems: int) -> tuple[str, ...]:

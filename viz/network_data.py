@@ -35,8 +35,9 @@ def network_structure(model, layout: Layout, run_id: int) -> dict:
     """Positions (0-1 of the picture's width/height), colours, names, pairs, labels."""
     pos = layout.positions
     n = len(pos)
-    lo = pos.min(axis=0) if n else np.zeros(2)
-    hi = pos.max(axis=0) if n else np.ones(2)
+    extent = np.vstack([pos, *(np.array([xy]) for xy in layout.place_labels.values()), layout.system_labels])
+    lo = extent.min(axis=0)
+    hi = extent.max(axis=0)
     pad = 0.05 * float(max((hi - lo).max(), 1.0)) + 0.35
     lo, hi = lo - pad, hi + pad
     w, h = hi - lo
@@ -44,11 +45,11 @@ def network_structure(model, layout: Layout, run_id: int) -> dict:
     x = (pos[:, 0] - lo[0]) / w
     y = (hi[1] - pos[:, 1]) / h
     labels = []
-    if n <= 200:
-        for place, (px, py) in sorted(layout.place_centres.items()):
+    if n <= 200 and len(layout.system_centres) == 1:   # several ICSs: name the ICSs only
+        for place, (px, py) in sorted(layout.place_labels.items()):
             labels.append([round(float((px - lo[0]) / w), 4), round(float((hi[1] - py) / h), 4), f"Place {place + 1}"])
-    if len(layout.system_centres) > 1:
-        for s, (sx, sy) in enumerate(layout.system_centres):
+    if 1 < len(layout.system_centres) <= 12:
+        for s, (sx, sy) in enumerate(layout.system_labels):
             labels.append([round(float((sx - lo[0]) / w), 4), round(float((hi[1] - sy) / h), 4), f"ICS {s + 1}"])
     ties = model.ties
     return {

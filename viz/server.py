@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 import webbrowser
 from pathlib import Path
 
@@ -119,6 +120,9 @@ def quiet_solara() -> None:
 
     server_settings.telemetry.mixpanel_enable = False
     solara.checks.should_perform_solara_check = lambda: False
+    # Opened as http://127.0.0.1 (not "localhost") solara warns on every page load that
+    # its session cookie falls back to SameSite=Lax; that is right for this view.
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
     if solara.settings.assets.proxy:
         solara.settings.assets.cdn = OFFLINE_ENV["SOLARA_ASSETS_CDN"]
 

@@ -159,7 +159,7 @@ module.exports = {
             const n = s.x.length, nPairs = s.a.length;
 
             // place and ICS labels, under everything
-            ctx.fillStyle = 'rgba(60, 60, 60, 0.45)';
+            ctx.fillStyle = 'rgba(40, 40, 40, 0.75)';
             ctx.font = `bold ${Math.round(Math.max(13, cssW / 55))}px Roboto, Arial, sans-serif`;
             ctx.textAlign = 'center';
             ctx.textBaseline = 'middle';
