@@ -281,8 +281,11 @@ def run_experiment(exp: Experiment, out, *, workers: int = 1, scheduler: str | N
     finally:
         if bar is not None:
             bar.close()
-        store.manifest["sessions"][-1]["backend"] = backend
-        store.finish(status, counts["ran"], counts["failed"])
+        try:
+            store.manifest["sessions"][-1]["backend"] = backend
+            store.finish(status, counts["ran"], counts["failed"])
+        finally:
+            store.close()
     return SweepOutcome(path=str(out), planned=len(plan), skipped=len(plan) - len(todo),
                         ran=counts["ran"], failed=counts["failed"], backend=backend,
                         seconds=time.perf_counter() - clock)

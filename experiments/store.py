@@ -103,6 +103,59 @@ def plan_hash(plan) -> str:
     return digest.hexdigest()
 
 
+LOCK = ".lock"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _acquire_lock(path: Path) -> None:
+    """One sweep at a time writes into a results folder."""
+    lock = path / LOCK
+    me = f"{socket.gethostname()} {os.getpid()}"
+    for _ in range(3):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            try:
+                host, pid = lock.read_text().split()
+                pid = int(pid)
+            except (OSError, ValueError):
+                host, pid = socket.gethostname(), 0
+            if host == socket.gethostname() and (pid == 0 or not _alive(pid)):
+                lock.unlink(missing_ok=True)   # left behind by a killed sweep
+                continue
+            raise StoreError(f"{path}: another sweep (process {pid} on {host}) is writing here; wait for it to "
+                             f"finish, or delete {lock} if that process is gone") from None
+        with os.fdopen(fd, "w") as fh:
+            fh.write(me)
+        return
+    raise StoreError(f"{path}: cannot take the lock {lock}")
+
+
+def _leftover_of_a_start(entry: Path) -> bool:
+    """What a sweep killed before its manifest was written leaves: a lock, empty table folders."""
+    if entry.name == LOCK:
+        return True
+    return entry.name in ("runs", *TABLES) and entry.is_dir() and not any(entry.iterdir())
+
+
+def _release_lock(path: Path) -> None:
+    lock = path / LOCK
+    try:
+        if lock.read_text().split()[1] == str(os.getpid()):
+            lock.unlink()
+    except (OSError, IndexError):
+        pass
+
+
 class ResultsStore:
     """A results folder open for writing batches of runs."""
 
@@ -132,7 +185,7 @@ class ResultsStore:
                     f"({manifest.get('experiment', {}).get('name')!r}, other parameters, seeds or size); "
                     "choose another --out, or delete that folder yourself")
             return manifest
-        if path.is_dir() and any(path.iterdir()):
+        if path.is_dir() and any(not _leftover_of_a_start(p) for p in path.iterdir()):
             raise StoreError(f"{path}: folder is not empty and holds no ics-abm results; choose another --out")
         return None
 
@@ -142,9 +195,21 @@ class ResultsStore:
         path = Path(path)
         fingerprint = plan_hash(plan)
         manifest = cls.check_target(path, fingerprint)
+        path.mkdir(parents=True, exist_ok=True)
+        _acquire_lock(path)
+        try:
+            manifest = cls.check_target(path, fingerprint)   # again, now that no one else writes here
+            store = cls(path, manifest or {})
+            store._start(exp, plan, manifest, fingerprint, extra, design)
+        except BaseException:
+            _release_lock(path)
+            raise
+        return store
+
+    def _start(self, exp, plan, manifest, fingerprint, extra, design) -> None:
+        path, store = self.path, self
         for sub in ("runs", "metrics", *(t for t in ("agents", "ties") if getattr(exp, t))):
             (path / sub).mkdir(parents=True, exist_ok=True)
-        store = cls(path, manifest or {})
         store.discard_unfinished()
         git = git_state()
         session = {"started_at": now(), "ended_at": None, "host": socket.gethostname(),
@@ -186,7 +251,10 @@ class ResultsStore:
         store.manifest["sessions"].append(session)
         store.manifest["status"] = "running"
         store.save_manifest()
-        return store
+
+    def close(self) -> None:
+        """Let other sweeps write here again."""
+        _release_lock(self.path)
 
     def discard_unfinished(self) -> None:
         """Delete temporary files and parts of batches whose runs part never landed."""

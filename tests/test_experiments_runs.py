@@ -133,6 +133,25 @@ def test_unfinished_batch_parts_are_ignored_and_cleaned(tmp_path):
     pd.testing.assert_frame_equal(final.metrics, res.metrics, check_exact=True)
 
 
+def test_one_sweep_at_a_time_writes_into_a_folder(tmp_path):
+    exp = tiny(months=4, replicates=1)
+    out = tmp_path / "out"
+    out.mkdir()
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        (out / ".lock").write_text(f"{os.uname().nodename} {sleeper.pid}")   # a live sweep holds it
+        with pytest.raises(StoreError, match=f"another sweep \\(process {sleeper.pid}"):
+            run_experiment(exp, out, workers=1, progress=False)
+        assert sorted(p.name for p in out.iterdir()) == [".lock"]             # nothing written
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    # the holder is gone (killed): its lock is stale and the next sweep takes over
+    with ThreadPoolExecutor(1) as pool:
+        outcome = run_experiment(exp, out, executor=pool, progress=False)
+    assert outcome.ran == 2 and not (out / ".lock").exists()
+
+
 # ---------------------------------------------------------------- failed runs
 def failing_factory(params, seed, collect_agents=False):
     """Test hook: a run with oversight_intensity 0.9 raises, as a model bug would."""
