@@ -6,6 +6,9 @@ Measures, on the default ICS:
 - runs per second with 1 and 2 worker processes, and the parallel efficiency
   rate(2) / (2 * rate(1)) (goal >= 85% on 2 cores). "warm" uses a process pool
   that is already started; "cold" includes starting it (what a user waits for).
+  Also: the share of the wall time the 2 workers spent inside runs (a
+  scheduling efficiency that other load on the machine does not distort) and
+  the main process's CPU share (what it takes from the workers on 2 cores).
 - the results store's overhead as a share of run time (goal <= 10%): time in
   ``ResultsStore.write_batch`` against the runs' own time, and the wall time of
   a serial sweep with the store (tasks run inline, in one thread) against the
@@ -24,7 +27,7 @@ from pathlib import Path
 
 from experiments.runner import plan_runs, run_batch, run_experiment, run_one
 from experiments.spec import parse_experiment
-from experiments.store import ResultsStore
+from experiments.store import ResultsStore, load
 
 
 def experiment(runs: int, months: int, seed: int):
@@ -48,18 +51,27 @@ def pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
+LAST = {}
+
+
 def timed_sweep(exp, workers: int, warm: bool) -> float:
+    """Wall time of a sweep; LAST keeps its worker utilisation and the main process's CPU share."""
     with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out"
         if warm:
             with pool(workers) as executor:
                 warmup = plan_runs(experiment(workers, 2, 99))
                 list(executor.map(run_batch, [[s] for s in warmup]))   # start every worker
-                start = time.perf_counter()
-                run_experiment(exp, Path(tmp) / "out", executor=executor, workers=workers, progress=False)
-                return time.perf_counter() - start
-        start = time.perf_counter()
-        run_experiment(exp, Path(tmp) / "out", workers=workers, progress=False)
-        return time.perf_counter() - start
+                start, cpu = time.perf_counter(), time.process_time()
+                run_experiment(exp, out, executor=executor, workers=workers, progress=False)
+                wall = time.perf_counter() - start
+        else:
+            start, cpu = time.perf_counter(), time.process_time()
+            run_experiment(exp, out, workers=workers, progress=False)
+            wall = time.perf_counter() - start
+        busy = load(out).runs["elapsed_s"].sum()
+        LAST[workers] = (busy / (workers * wall), (time.process_time() - cpu) / wall)
+        return wall
 
 
 def bare_runs(plan) -> float:
@@ -105,9 +117,12 @@ def main() -> None:
             for workers in (1, 2):
                 times[workers].append(timed_sweep(exp, workers, warm=mode == "warm"))
         t1, t2 = min(times[1]), min(times[2])
+        utilisation, main_cpu = LAST[2]
         r1, r2 = args.runs / t1, args.runs / t2
         print(f"{mode:5s} pool: 1 worker {r1:6.2f} runs/s ({t1:5.2f} s), 2 workers {r2:6.2f} runs/s ({t2:5.2f} s), "
               f"parallel efficiency {r2 / (2 * r1):6.1%}  (goal >= 85%)")
+        print(f"      with 2 workers: workers inside runs {utilisation:6.1%} of the wall time; the main process "
+              f"(store, progress) used {main_cpu:5.1%} of one CPU")
     plan = plan_runs(exp)
     bare = min(bare_runs(plan) for _ in range(args.repeat))
     wall, write = min(stored_runs(exp) for _ in range(args.repeat))
