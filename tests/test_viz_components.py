@@ -36,6 +36,17 @@ def click(rc, ref):
     widget(rc, ref).click()
 
 
+def eventually(check, timeout: float = 10.0) -> None:
+    """Wait for ``check()`` to hold. With Play on, a render asked for by one thread may be
+    carried out by the Play thread a moment later (reacton renders in whichever thread
+    holds its render lock)."""
+    deadline = time.time() + timeout
+    while not check():
+        if time.time() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {check.__doc__ or check}")
+        time.sleep(0.02)
+
+
 def network_state(rc) -> dict:
     return json.loads(widget(rc, "network").state_json)
 
@@ -172,6 +183,7 @@ def test_play_runs_in_the_background_and_pause_stops_it(view):
     while time.time() < deadline and month_text(view) in ("Month 0", "Month 1", "Month 2"):
         time.sleep(0.05)
     click(view, "play")  # now labelled Pause
+    eventually(lambda: widget(view, "play").children == ["Play"])
     reached = int(month_text(view).split()[1])
     assert reached >= 3
     time.sleep(0.5)
@@ -196,3 +208,16 @@ def test_info_tab_renders_the_info_text_and_links_to_the_odd(view):
         assert first_line[:20] in odd
     else:
         assert "was not found" in odd
+
+
+def test_reset_while_playing_stops_and_leaves_the_new_model_at_month_0(view):
+    widget(view, "speed").v_model = 24
+    click(view, "play")
+    deadline = time.time() + 20
+    while time.time() < deadline and month_text(view) in ("Month 0", "Month 1"):
+        time.sleep(0.02)
+    click(view, "reset")
+    eventually(lambda: widget(view, "play").children == ["Play"] and month_text(view) == "Month 0")
+    time.sleep(0.6)
+    assert month_text(view) == "Month 0"
+    assert json.loads(widget(view, "network").state_json)["month"] == 0

@@ -157,8 +157,7 @@ def Page(initial: dict | None = None):
         result = sim.reset(seed_text=seed_text.value, **pending.value)
         if result.ok:
             seed_text.set(sim.seed_text)
-            if selected.value >= len(sim.model.organisations):
-                selected.set(-1)
+            selected.set(-1)
         say(result.message, not result.ok)
         redraw()
 
@@ -184,9 +183,13 @@ def Page(initial: dict | None = None):
         if not playing.value:
             return
         months = 1
+        run = sim.run_id
         while not cancel.is_set():
             started = time.perf_counter()
-            sim.step(months)
+            with sim.lock:  # Reset may have built a new model meanwhile: never step that one
+                if cancel.is_set() or sim.run_id != run:
+                    break
+                sim.step(months)
             set_version(sim.version)
             took = time.perf_counter() - started
             rate = float(speed.value)
