@@ -210,3 +210,25 @@ def tie_metrics(trust, level, active, inclusion):
             incl_sum += level[e]
             incl_n += 1
     return trust_sum, n_active, counts, incl_sum, incl_n
+
+
+@njit(cache=True)
+def trust_by_organisation(src, dst, trust, active, n_orgs):
+    """Mean trust each organisation gives its partners and receives from them (0 with no ties)."""
+    given = np.zeros(n_orgs)
+    received = np.zeros(n_orgs)
+    n_given = np.zeros(n_orgs)
+    n_received = np.zeros(n_orgs)
+    for e in range(src.size):
+        if not active[e]:
+            continue
+        given[src[e]] += trust[e]
+        n_given[src[e]] += 1.0
+        received[dst[e]] += trust[e]
+        n_received[dst[e]] += 1.0
+    for i in range(n_orgs):
+        if n_given[i] > 0:
+            given[i] /= n_given[i]
+        if n_received[i] > 0:
+            received[i] /= n_received[i]
+    return given, received

@@ -129,11 +129,12 @@ class MetricsCollector:
 
 def agent_snapshot(model) -> dict:
     orgs, ties = model.orgs, model.ties
+    given, received = kernels.trust_by_organisation(ties.src, ties.dst, ties.trust, ties.active, orgs.n)
     return {
         "active": orgs.active.copy(),
         "turf": orgs.turf.copy(),
-        "trust_given": ties.mean_by_source(ties.trust),
-        "trust_received": ties.mean_by_target(ties.trust),
+        "trust_given": given,
+        "trust_received": received,
         "voice": orgs.voice.copy(),
         "pressure": orgs.pressure.copy(),
         "true_performance": orgs.true_performance.copy(),

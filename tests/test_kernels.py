@@ -95,3 +95,10 @@ def test_swapped_trust_rule_takes_the_numpy_path_with_same_results():
     a = fast.datacollector.get_model_vars_dataframe()
     b = slow.datacollector.get_model_vars_dataframe()
     np.testing.assert_allclose(a.to_numpy(float), b.to_numpy(float), rtol=1e-9, atol=1e-12)
+
+
+def test_trust_by_organisation_matches_numpy(model):
+    ties = model.ties
+    given, received = kernels.trust_by_organisation(ties.src, ties.dst, ties.trust, ties.active, ties.n_orgs)
+    np.testing.assert_allclose(given, ties.mean_by_source(ties.trust), rtol=1e-12)
+    np.testing.assert_allclose(received, ties.mean_by_target(ties.trust), rtol=1e-12)
