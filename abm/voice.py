@@ -27,7 +27,7 @@ def gini(values: np.ndarray) -> float:
     if n == 0 or v.sum() == 0:
         return 0.0
     cum = np.cumsum(v)
-    return float((n + 1 - 2 * (cum / cum[-1]).sum()) / n)
+    return max(0.0, float((n + 1 - 2 * (cum / cum[-1]).sum()) / n))  # clip rounding below 0
 
 
 def gini_by_group(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
@@ -43,4 +43,4 @@ def gini_by_group(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.nd
     ok = (totals > 0) & (n > 0)
     out = np.zeros(n_groups)
     out[ok] = 2.0 * weighted[ok] / (n[ok] * totals[ok]) - (n[ok] + 1.0) / n[ok]
-    return out
+    return np.maximum(out, 0.0)  # clip rounding below 0
