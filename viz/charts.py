@@ -40,8 +40,14 @@ class Mark:
     kind: str = "regime"   # "regime" or "event"
 
 
-def _round(values, digits: int = 4) -> list:
-    return [round(float(v), digits) for v in values]
+def nice_top(value: float, least: float) -> float:
+    """The smallest of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 (times a power of ten) >= value, and >= least."""
+    value = max(value, least)
+    power = 10.0 ** math.floor(math.log10(value))
+    for step in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        if step * power >= value - 1e-12:
+            return float(round(step * power, 10))
+    return float(10 * power)  # pragma: no cover
 
 
 def _points(months, values, digits: int = 4) -> list[list[float]]:
@@ -195,8 +201,8 @@ def oversight_chart(history: pd.DataFrame, marks: list[Mark]) -> dict:
     option["grid"]["right"] = 290
     option["xAxis"] = _month_axis(months)
     option["yAxis"] = [
-        _value_axis("Sanctions per month", high=max(3, math.ceil(float(sanctions.max(initial=0)) * 1.15)), minInterval=1),
-        _value_axis("Share of capacity", high=round(max(0.3, float(burden.max(initial=0)) * 1.15), 2),
+        _value_axis("Sanctions per month", high=nice_top(float(sanctions.max(initial=0)) * 1.1, 3), minInterval=1),
+        _value_axis("Share of capacity", high=nice_top(float(burden.max(initial=0)) * 1.1, 0.3),
                     splitLine={"show": False}, nameGap=50),
     ]
     option["series"] = [

@@ -46,11 +46,18 @@ def network_structure(model, layout: Layout, run_id: int) -> dict:
     y = (hi[1] - pos[:, 1]) / h
     labels = []
     if n <= 200 and len(layout.system_centres) == 1:   # several ICSs: name the ICSs only
+        cx, cy = layout.system_centres[0]
         for place, (px, py) in sorted(layout.place_labels.items()):
-            labels.append([round(float((px - lo[0]) / w), 4), round(float((hi[1] - py) / h), 4), f"Place {place + 1}"])
+            # text runs away from the ICS's centre, so it never sits on its own cluster
+            dx, dy = px - cx, py - cy
+            side = ("left" if dx > 0 else "right") if abs(dx) > abs(dy) else "center"
+            base = "middle" if side != "center" else ("bottom" if dy > 0 else "top")
+            labels.append([round(float((px - lo[0]) / w), 4), round(float((hi[1] - py) / h), 4),
+                           f"Place {place + 1}", side, base])
     if 1 < len(layout.system_centres) <= 12:
         for s, (sx, sy) in enumerate(layout.system_labels):
-            labels.append([round(float((sx - lo[0]) / w), 4), round(float((hi[1] - sy) / h), 4), f"ICS {s + 1}"])
+            labels.append([round(float((sx - lo[0]) / w), 4), round(float((hi[1] - sy) / h), 4),
+                           f"ICS {s + 1}", "center", "bottom"])
     ties = model.ties
     return {
         "id": int(run_id),

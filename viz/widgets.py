@@ -122,10 +122,13 @@ module.exports = {
         this.nodes = [];
         this.resizer = new ResizeObserver(() => this.schedule());
         this.resizer.observe(this.$el);
+        this.onWindowResize = () => this.schedule();
+        window.addEventListener('resize', this.onWindowResize);
         this.schedule();
     },
     beforeDestroy() {
         if (this.resizer) this.resizer.disconnect();
+        window.removeEventListener('resize', this.onWindowResize);
     },
     watch: {
         structure_json() { this.schedule(); },
@@ -142,7 +145,9 @@ module.exports = {
             const s = this.structure, st = this.state, canvas = this.$refs.canvas;
             if (!canvas || !s || !st || !s.x || st.id !== s.id || st.level.length !== s.a.length) return;
             const cssW = Math.max(this.$el.clientWidth || 0, 300);
-            const cssH = Math.round(cssW * Math.min(Math.max(s.aspect, 0.5), 1.2));
+            // as wide as the column, but never taller than 62% of the window: the charts stay in reach
+            const cssH = Math.round(Math.min(cssW * Math.min(Math.max(s.aspect, 0.5), 1.2),
+                                             Math.max(380, window.innerHeight * 0.62)));
             const dpr = window.devicePixelRatio || 1;
             this.widthPx = cssW;
             canvas.width = Math.round(cssW * dpr);
@@ -161,9 +166,14 @@ module.exports = {
             // place and ICS labels, under everything
             ctx.fillStyle = 'rgba(40, 40, 40, 0.75)';
             ctx.font = `bold ${Math.round(Math.max(13, cssW / 55))}px Roboto, Arial, sans-serif`;
-            ctx.textAlign = 'center';
-            ctx.textBaseline = 'middle';
-            for (const [lx, ly, text] of s.labels) ctx.fillText(text, ox + lx * scale, oy + ly * scale * s.aspect);
+            for (const [lx, ly, text, align, baseline] of s.labels) {
+                ctx.textAlign = align;
+                ctx.textBaseline = baseline;
+                const half = ctx.measureText(text).width / 2;
+                let x = ox + lx * scale;
+                if (align === 'center') x = Math.min(Math.max(x, half + 4), cssW - half - 4);
+                ctx.fillText(text, x, Math.min(Math.max(oy + ly * scale * s.aspect, 16), cssH - 16));
+            }
 
             // ties: one path per (level, width) bucket
             const thin = Math.min(1, Math.sqrt(500 / Math.max(nPairs, 1))) * Math.max(cssW / 900, 0.6);
@@ -281,7 +291,7 @@ class EChart(ipyvue.VueTemplate):
     template = traitlets.Unicode(CHART_TEMPLATE).tag(sync=True)
     option_json = traitlets.Unicode("").tag(sync=True)
     month = traitlets.Int(-1).tag(sync=True)
-    height = traitlets.Int(360).tag(sync=True)
+    height = traitlets.Int(340).tag(sync=True)
     css_class = traitlets.Unicode("").tag(sync=True)
 
 
