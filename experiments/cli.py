@@ -120,10 +120,13 @@ def _run(exp, out: Path, args, command: str) -> int:
     from . import console
     from .report import write_report
     from .runner import plan_runs, run_experiment
-    from .store import ResultsStore, load, plan_hash
+    from .store import ResultsStore, load
 
     plan = plan_runs(exp)
-    ResultsStore.check_target(out, plan_hash(plan))  # before anything is written
+    manifest, extends = ResultsStore.check_target(out, plan, exp)  # before anything is written
+    if extends:
+        print(f"{out} holds {manifest['experiment']['n_runs']} planned runs of this experiment; extending it "
+              f"to {len(plan)} (stored runs are kept).", file=sys.stderr)
     print(f"{exp.name}: {len(plan)} runs ({len(plan) // exp.replicates} design points x {exp.replicates} "
           f"replicates, {exp.months} months) into {out}", file=sys.stderr)
     try:

@@ -140,6 +140,38 @@ def _acquire_lock(path: Path) -> None:
     raise StoreError(f"{path}: cannot take the lock {lock}")
 
 
+def _same(a, b) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        try:
+            return float(a) == float(b) or (a != a and b != b)
+        except (TypeError, ValueError):
+            return False
+    return a == b
+
+
+def _extends(path: Path, manifest: dict, plan, exp) -> bool:
+    """Is every stored run part of ``plan``, with the same seed, parameters and schedule?"""
+    stored = manifest.get("experiment", {})
+    if stored.get("design") in ("sobol", "morris"):
+        return False   # their design matrix is one piece
+    if exp is not None and (stored.get("tables") != ["runs", "metrics"] + [t for t in ("agents", "ties") if getattr(exp, t)]
+                            or stored.get("every", 12) != exp.every or stored.get("design") != exp.design):
+        return False
+    committed = {p.name for p in (path / "runs").glob("*.parquet")} if (path / "runs").is_dir() else set()
+    runs = read_table(path, "runs", committed=committed)
+    if runs is None:
+        return True
+    planned = {spec.run_id: spec for spec in plan}
+    for row in runs.drop_duplicates("run_id").to_dict("records"):
+        spec = planned.get(row["run_id"])
+        if spec is None:
+            return False
+        for key, value in spec.row().items():
+            if key not in row or not _same(value, row[key]):
+                return False
+    return True
+
+
 def _leftover_of_a_start(entry: Path) -> bool:
     """What a sweep killed before its manifest was written leaves: a lock, empty table folders."""
     if entry.name == LOCK:
@@ -165,10 +197,13 @@ class ResultsStore:
 
     # ------------------------------------------------------------------ opening
     @classmethod
-    def check_target(cls, path: str | Path, fingerprint: str) -> dict | None:
+    def check_target(cls, path: str | Path, plan, exp=None) -> tuple[dict | None, bool]:
         """Check that ``path`` is empty, absent, or holds this same experiment.
 
-        Returns the existing manifest (to resume) or None. Writes nothing.
+        Returns (the existing manifest or None, whether the plan extends it).
+        A plan extends a store when every stored run is in the plan with the
+        same seed, parameters and schedule (e.g. more replicates, or factor
+        values added at the end). Writes nothing.
         """
         path = Path(path)
         if path.exists() and not path.is_dir():
@@ -179,32 +214,50 @@ class ResultsStore:
                 manifest = json.loads(manifest_path.read_text())
             except (OSError, json.JSONDecodeError) as exc:
                 raise StoreError(f"{manifest_path}: unreadable manifest ({exc}); choose another --out") from None
-            if manifest.get("experiment", {}).get("plan_hash") != fingerprint:
-                raise StoreError(
-                    f"{path}: holds results of a different experiment "
-                    f"({manifest.get('experiment', {}).get('name')!r}, other parameters, seeds or size); "
-                    "choose another --out, or delete that folder yourself")
-            return manifest
+            if manifest.get("experiment", {}).get("plan_hash") == plan_hash(plan):
+                return manifest, False
+            if _extends(path, manifest, plan, exp):
+                return manifest, True
+            raise StoreError(
+                f"{path}: holds results of a different experiment "
+                f"({manifest.get('experiment', {}).get('name')!r}: other parameters, seeds, schedule or design; "
+                "more replicates or factor values added at the end would be fine); "
+                "choose another --out, or delete that folder yourself")
         if path.is_dir() and any(not _leftover_of_a_start(p) for p in path.iterdir()):
             raise StoreError(f"{path}: folder is not empty and holds no ics-abm results; choose another --out")
-        return None
+        return None, False
 
     @classmethod
     def open(cls, path: str | Path, exp, plan, extra: dict | None = None, design=None) -> "ResultsStore":
-        """Create the store for ``exp`` (or reopen it to resume)."""
+        """Create the store for ``exp`` (or reopen it to resume or extend)."""
         path = Path(path)
         fingerprint = plan_hash(plan)
-        manifest = cls.check_target(path, fingerprint)
+        cls.check_target(path, plan, exp)
         path.mkdir(parents=True, exist_ok=True)
         _acquire_lock(path)
         try:
-            manifest = cls.check_target(path, fingerprint)   # again, now that no one else writes here
+            manifest, extends = cls.check_target(path, plan, exp)   # again, now that no one else writes here
             store = cls(path, manifest or {})
             store._start(exp, plan, manifest, fingerprint, extra, design)
+            if extends:
+                store._extend(exp, plan, fingerprint)
         except BaseException:
             _release_lock(path)
             raise
         return store
+
+    def _extend(self, exp, plan, fingerprint: str) -> None:
+        """Record that this session extends the stored experiment."""
+        old = self.manifest["experiment"]
+        old.setdefault("history", []).append(
+            {"plan_hash": old["plan_hash"], "n_runs": old["n_runs"], "text": old["text"], "until": now()})
+        old.update(name=exp.name, description=exp.description, file=exp.source, text=exp.text,
+                   replicates=exp.replicates, n_runs=len(plan), plan_hash=fingerprint,
+                   factors=list(exp.factors) + (["schedule"] if exp.schedule_is_factor else []),
+                   categorical=exp.categorical)
+        self.manifest["sessions"][-1]["extended_from_runs"] = old["history"][-1]["n_runs"]
+        _atomic_write_bytes(self.path / "experiment.toml", exp.text.encode())
+        self.save_manifest()
 
     def _start(self, exp, plan, manifest, fingerprint, extra, design) -> None:
         path, store = self.path, self
@@ -228,6 +281,7 @@ class ResultsStore:
                     "factors": list(exp.factors) + (["schedule"] if exp.schedule_is_factor else []),
                     "categorical": exp.categorical, "n_runs": len(plan), "plan_hash": fingerprint,
                     "tables": ["runs", "metrics"] + [t for t in ("agents", "ties") if getattr(exp, t)],
+                    "every": exp.every,
                 },
                 "rerun": {
                     "all": f"ics-abm sweep {path / 'experiment.toml'} --out {path}",

@@ -18,7 +18,7 @@ from abm import MODEL_METRICS, PARAMETERS
 from experiments.cli import main
 from experiments.runner import build_model, plan_runs, run_experiment
 from experiments.spec import parse_experiment
-from experiments.store import ResultsStore, StoreError, plan_hash
+from experiments.store import ResultsStore, StoreError
 
 # A small ICS keeps runs short: 1 ICS with few VCSE bodies and PCNs.
 SMALL = "[parameters]\nn_vcse = 2\nn_primary_care = 4\n"
@@ -100,9 +100,34 @@ def test_stored_metrics_equal_a_direct_model_run(stored):
 
 def test_other_experiment_in_folder_is_refused(stored):
     _, out, _ = stored
-    other = tiny(months=12, replicates=3)
-    with pytest.raises(StoreError, match="different experiment"):
-        ResultsStore.check_target(out, plan_hash(plan_runs(other)))
+    for other in (tiny(months=12, replicates=2, factors='regime = ["top_down", "hands_off"]'),
+                  tiny(months=13, replicates=2), tiny(months=12, replicates=2).__class__(**{
+                      **vars(tiny(months=12, replicates=2)), "seed": 6})):
+        with pytest.raises(StoreError, match="different experiment"):
+            ResultsStore.check_target(out, plan_runs(other), other)
+    same = tiny(months=12, replicates=2, extra="[[schedule]]\nmonth = 6\nevent = \"demand_shock\"\nsize = 0.4\n"
+                                              "[output]\nagents = true\nties = true\nevery = 6\n")
+    assert ResultsStore.check_target(out, plan_runs(same), same)[1] is False   # same plan: resume
+
+
+def test_more_replicates_extend_a_stored_experiment(tmp_path):
+    """Seeds of existing replicates do not change, so a store can grow: nothing reruns, nothing is lost."""
+    out, ref = tmp_path / "out", tmp_path / "ref"
+    with ThreadPoolExecutor(2) as pool:
+        run_experiment(tiny(months=6, replicates=2), out, executor=pool, progress=False)
+        first = experiments.load(out)
+        bigger = tiny(months=6, replicates=3, factors='regime = ["top_down", "permissive", "hands_off"]')
+        assert ResultsStore.check_target(out, plan_runs(bigger), bigger)[1] is True
+        outcome = run_experiment(bigger, out, executor=pool, progress=False)
+        run_experiment(bigger, ref, executor=pool, progress=False)
+    assert (outcome.skipped, outcome.ran) == (4, 5)
+    grown = experiments.load(out)
+    assert_same_results(grown, experiments.load(ref))
+    kept = grown.runs.set_index("run_id").loc[first.runs["run_id"], "started_at"]
+    assert list(kept) == list(first.runs["started_at"])          # the stored runs were not run again
+    m = grown.manifest
+    assert m["experiment"]["n_runs"] == 9 and m["experiment"]["history"][0]["n_runs"] == 4
+    assert (out / "experiment.toml").read_text() == bigger.text
 
 
 def test_unfinished_batch_parts_are_ignored_and_cleaned(tmp_path):
