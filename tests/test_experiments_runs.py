@@ -25,8 +25,8 @@ SMALL = "[parameters]\nn_vcse = 2\nn_primary_care = 4\n"
 TIMING = ["started_at", "elapsed_s", "worker"]
 
 
-def tiny(months=12, replicates=2, factors='regime = ["top_down", "permissive"]', extra=""):
-    text = (f'[experiment]\nname = "tiny"\nmonths = {months}\nreplicates = {replicates}\nseed = 5\n'
+def tiny(months=12, replicates=2, factors='regime = ["top_down", "permissive"]', extra="", seed=5):
+    text = (f'[experiment]\nname = "tiny"\nmonths = {months}\nreplicates = {replicates}\nseed = {seed}\n'
             f'design = "full_factorial"\n{SMALL}[factors]\n{factors}\n{extra}')
     return parse_experiment(text, source="tiny.toml")
 
@@ -101,8 +101,7 @@ def test_stored_metrics_equal_a_direct_model_run(stored):
 def test_other_experiment_in_folder_is_refused(stored):
     _, out, _ = stored
     for other in (tiny(months=12, replicates=2, factors='regime = ["top_down", "hands_off"]'),
-                  tiny(months=13, replicates=2), tiny(months=12, replicates=2).__class__(**{
-                      **vars(tiny(months=12, replicates=2)), "seed": 6})):
+                  tiny(months=13, replicates=2), tiny(months=12, replicates=2, seed=6)):
         with pytest.raises(StoreError, match="different experiment"):
             ResultsStore.check_target(out, plan_runs(other), other)
     same = tiny(months=12, replicates=2, extra="[[schedule]]\nmonth = 6\nevent = \"demand_shock\"\nsize = 0.4\n"
