@@ -47,7 +47,7 @@ def _add_backend(p: argparse.ArgumentParser) -> None:
                    help="run on Dask: a scheduler address (tcp://host:8786) or 'local' for a local Dask cluster "
                         "(needs the 'dask' extra)")
     p.add_argument("--batch-size", type=_positive, default=None,
-                   help="runs per task (default: about 4 tasks per worker, at most 16 runs each)")
+                   help="runs per task (default: about 8 tasks per worker, at most 16 runs each)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 

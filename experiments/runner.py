@@ -165,11 +165,11 @@ def run_batch(specs: list[RunSpec], model_factory: Callable | None = None) -> li
 
 
 def batches(specs: list[RunSpec], workers: int, batch_size: int | None = None) -> list[list[RunSpec]]:
-    """Split runs into batches: about 4 tasks per worker, at most 16 runs each."""
+    """Split runs into batches: about 8 tasks per worker, at most 16 runs each."""
     if not specs:
         return []
     if batch_size is None:
-        batch_size = max(1, min(16, math.ceil(len(specs) / (4 * max(workers, 1)))))
+        batch_size = max(1, min(16, math.ceil(len(specs) / (8 * max(workers, 1)))))
     return [specs[i:i + batch_size] for i in range(0, len(specs), batch_size)]
 
 
