@@ -16,10 +16,8 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import warnings
-import webbrowser
 from pathlib import Path
 
 APP = Path(__file__).resolve().parent / "app.py"
@@ -75,28 +73,26 @@ def wait_until_serving(host: str, port: int, timeout: float = 60.0, process=None
     return False
 
 
-def _open_when_ready(host, port, url, process) -> None:
-    if wait_until_serving(host, port, process=process):
-        try:
-            webbrowser.open(url)
-        except webbrowser.Error:
-            pass
-
-
 def serve(host: str = "127.0.0.1", port: int = 8765, open_browser: bool | None = None) -> int:
     """Run the view's server until Ctrl-C; return its exit code.
 
-    ``open_browser`` None opens a browser tab when there is a display.
+    ``open_browser`` None opens a browser tab (once the server is up) when
+    there is a display. On Linux and macOS the solara server replaces this
+    process, so Ctrl-C, ``kill`` and closing the terminal stop it directly and
+    nothing is left running; elsewhere it runs as a child process.
     """
-    cmd = command(host, port, open_browser=False)
+    want_browser = _has_display() if open_browser is None else bool(open_browser)
+    cmd = command(host, port, open_browser=want_browser)
     url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0', '::') else host}:{port}/"
     print(f"ics-abm viz: serving the model at {url} (Ctrl-C stops it)", flush=True)
-    process = subprocess.Popen(cmd, env=offline_environment())
-    if open_browser or (open_browser is None and _has_display()):
-        threading.Thread(target=_open_when_ready, args=(host, port, url, process), daemon=True).start()
-    try:
+    env = offline_environment()
+    if os.name == "posix":
+        sys.stderr.flush()
+        os.execve(sys.executable, cmd, env)  # does not return
+    process = subprocess.Popen(cmd, env=env)  # pragma: no cover - Windows
+    try:  # pragma: no cover
         return process.wait()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # pragma: no cover
         process.terminate()
         try:
             return process.wait(timeout=10)
