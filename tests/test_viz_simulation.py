@@ -152,3 +152,17 @@ def test_organisation_details_report_the_model_state(sim):
     assert d["trust_received"] == pytest.approx(org.trust_received)
     assert d["true_performance"] == pytest.approx(org.true_performance)
     assert d["partners"] == len(org.partners()) and sum(d["levels"]) == d["partners"]
+
+
+def test_too_many_organisations_for_the_browser_is_refused(sim):
+    from viz.simulation import MAX_ORGANISATIONS, estimated_organisations
+
+    model = sim.model
+    result = sim.reset(n_systems=42, n_vcse=300)
+    assert not result.ok and "too many" in result.message and sim.model is model
+    assert estimated_organisations({**sim.settings, "n_systems": 42, "n_vcse": 300}) > MAX_ORGANISATIONS
+    # the estimate is an upper bound of the real count
+    for counts in ({}, {"n_vcse": 900}, {"n_systems": 5, "n_local_authorities": 7}):
+        assert sim.reset(**counts).ok
+        settings = {**sim.settings}
+        assert len(sim.model.organisations) <= estimated_organisations(settings)

@@ -58,6 +58,16 @@ EVENTS = {
 }
 
 DEFAULT_SEED = "42"
+# The browser draws every organisation and tie each month; beyond this the page
+# becomes too slow to use in a room (the command line has no such limit).
+MAX_ORGANISATIONS = 5000
+
+
+def estimated_organisations(settings: dict) -> int:
+    """About how many organisations a model with these counts has (an upper bound)."""
+    per_ics = (1 + settings["n_acute"] + settings["n_community"] + settings["n_mental_health"] + 1
+               + 2 * settings["n_local_authorities"] + 1 + settings["n_vcse"] + settings["n_primary_care"])
+    return int(settings["n_systems"]) * int(per_ics)
 
 
 def label(name: str) -> str:
@@ -130,6 +140,11 @@ class Simulation:
                     knobs = {}
             try:
                 checked = validate_parameters({k: candidate[k] for k in (*START_PARAMETERS, *COUNT_PARAMETERS, "regime")})
+                size = estimated_organisations(checked)
+                if size > MAX_ORGANISATIONS:
+                    return ResetResult(False, f"About {size:,} organisations is too many to draw in the browser "
+                                              f"(at most {MAX_ORGANISATIONS:,}): lower the counts, or use the "
+                                              "command line for runs this size. The current model is kept.")
                 model = ICSModel(**{k: checked[k] for k in (*START_PARAMETERS, *COUNT_PARAMETERS)},
                                  regime=checked["regime"], **knobs, rng=seed)
             except Exception as err:  # a bad combination must not cost the trainer the running model
