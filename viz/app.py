@@ -8,6 +8,8 @@ and an Info tab (``viz/info.md``) with the ODD beside it.
 
 from __future__ import annotations
 
+import functools
+import html
 import json
 import math
 import threading
@@ -42,11 +44,18 @@ def _json(option: dict) -> str:
     return json.dumps(option, separators=(",", ":"))
 
 
-def read_text(path: Path, missing: str) -> str:
+def page_html(path: Path, missing: str) -> str:
+    """A Markdown file as HTML (converted once per version of the file)."""
     try:
-        return path.read_text(encoding="utf-8")
+        stamp = path.stat().st_mtime_ns
     except OSError:
-        return missing
+        return f"<p>{html.escape(missing)}</p>"
+    return _page_html(str(path), stamp)
+
+
+@functools.lru_cache(maxsize=8)
+def _page_html(path: str, stamp: int) -> str:
+    return markdown_html(Path(path).read_text(encoding="utf-8"))
 
 
 # ---------------------------------------------------------------- small parts
@@ -54,13 +63,7 @@ def read_text(path: Path, missing: str) -> str:
 def Message(text: str, error: bool = False):
     if text:
         kind = "ics-message-error" if error else "ics-message-info"
-        solara.HTML(tag="div", unsafe_innerHTML=_escape(text), classes=["ics-message", kind]).meta(ref="message")
-
-
-def _escape(text: str) -> str:
-    import html
-
-    return html.escape(text)
+        solara.HTML(tag="div", unsafe_innerHTML=html.escape(text), classes=["ics-message", kind]).meta(ref="message")
 
 
 @solara.component
@@ -86,7 +89,7 @@ def Legend(sim: Simulation, size_by: str, version: int):
     colours, labels = sim.kind_colours()
     rows = ["<div class='ics-legend'>", "<div class='ics-legend-title'>Organisations</div>"]
     for kind, colour in colours.items():
-        rows.append(f"<div><span class='ics-swatch' style='background:{colour}'></span>{_escape(labels[kind])}</div>")
+        rows.append(f"<div><span class='ics-swatch' style='background:{colour}'></span>{html.escape(labels[kind])}</div>")
     rows.append("<div class='ics-legend-title'>Partnerships (line colour)</div>")
     for text, colour in legend_levels():
         rows.append(f"<div><span class='ics-line' style='background:{colour}'></span>{text}</div>")
@@ -113,14 +116,14 @@ def OrganisationCard(sim: Simulation, index: int, version: int):
     segment = d["segment"] if d["segment"] else "not segmented"
     levels = ", ".join(f"{n} {name}" for n, (name, _) in zip(d["levels"][1:], legend_levels()[1:]) if n)
     state = "" if d["active"] else "<div><b>Merged into another organisation.</b></div>"
-    html = (
-        f"<div class='ics-org'><div class='ics-org-name'>{_escape(d['name'])}</div>"
-        f"<div class='ics-note'>{_escape(d['kind'])}</div>{state}<table>{body}"
+    card = (
+        f"<div class='ics-org'><div class='ics-org-name'>{html.escape(d['name'])}</div>"
+        f"<div class='ics-note'>{html.escape(d['kind'])}</div>{state}<table>{body}"
         f"<tr><td>Oversight segment</td><td class='ics-value'>{segment}</td></tr>"
         f"<tr><td>Partners</td><td class='ics-value'>{d['partners']}</td></tr></table>"
         f"<div class='ics-note'>Ties: {levels or 'none beyond contact'}</div></div>"
     )
-    solara.HTML(tag="div", unsafe_innerHTML=html, classes=["ics-org-card"])
+    solara.HTML(tag="div", unsafe_innerHTML=card, classes=["ics-org-card"])
 
 
 # ---------------------------------------------------------------- the page
@@ -128,7 +131,7 @@ def OrganisationCard(sim: Simulation, index: int, version: int):
 def Page(initial: dict | None = None):
     """The whole view. ``initial``: settings of the first model (e.g. ``{"n_vcse": 900}``)."""
     sim = solara.use_memo(lambda: Simulation(**(initial or {})), [])
-    version, set_version = solara.use_state(sim.version)
+    _version, set_version = solara.use_state(sim.version)  # set after every change: re-draws the page
     playing = solara.use_reactive(False)
     speed = solara.use_reactive(4)
     size_by = solara.use_reactive("budget")
@@ -247,27 +250,26 @@ def Page(initial: dict | None = None):
                         month = model.month
                         EChart.element(option_json=_json(charts.levels_chart(history, marks)), month=month,
                                        css_class="ics-chart-levels").meta(ref="chart-levels")
-                        EChart.element(option_json=_json(charts.kinds_chart(sim.kind_history(), colours, labels, marks)),
-                                       month=month, css_class="ics-chart-kinds").meta(ref="chart-kinds")
+                        kinds = charts.kinds_chart(sim.kind_history(), colours, labels, marks)
+                        EChart.element(option_json=_json(kinds), month=month,
+                                       css_class="ics-chart-kinds").meta(ref="chart-kinds")
                         EChart.element(option_json=_json(charts.outcome_chart(history, marks)), month=month,
                                        css_class="ics-chart-outcome").meta(ref="chart-outcome")
                         EChart.element(option_json=_json(charts.oversight_chart(history, marks)), month=month,
                                        css_class="ics-chart-oversight").meta(ref="chart-oversight")
                 elif tab.value == 1:
                     MarkdownView.element(
-                        html=markdown_html(read_text(INFO_PATH, "viz/info.md is missing.")),
+                        html=page_html(INFO_PATH, "viz/info.md is missing."),
                         on_link=lambda link: tab.set(TABS.index(link.split("|")[0]))
                         if link.split("|")[0] in TABS else None,
                     )
                 else:
-                    MarkdownView.element(html=markdown_html(read_text(
-                        ODD_PATH, f"The ODD description was not found at {ODD_PATH}.")))
-    del version  # the version state only forces a re-draw
+                    MarkdownView.element(html=page_html(ODD_PATH, f"The ODD description was not found at {ODD_PATH}."))
 
 
 @solara.component
-def Controls(sim, version, playing, speed, seed_text, pending, set_pending, step, reset, change_regime, change_knob, trigger,
-             message: str, error: bool):
+def Controls(sim, version, playing, speed, seed_text, pending, set_pending, step, reset, change_regime,
+             change_knob, trigger, message: str, error: bool):
     """The left-hand column. Components re-draw when their arguments change, and the
     simulation object changes in place, so its ``version`` is passed along."""
     model = sim.model
