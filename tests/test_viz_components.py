@@ -221,3 +221,16 @@ def test_reset_while_playing_stops_and_leaves_the_new_model_at_month_0(view):
     time.sleep(0.6)
     assert month_text(view) == "Month 0"
     assert json.loads(widget(view, "network").state_json)["month"] == 0
+
+
+def test_play_stops_at_the_last_month(view, monkeypatch):
+    import viz.app
+
+    monkeypatch.setattr(viz.app, "LAST_MONTH", 5)
+    widget(view, "speed").v_model = 24
+    click(view, "play")
+    eventually(lambda: widget(view, "play").children == ["Play"] and month_text(view) == "Month 5")
+    assert "Paused at month 5" in widget(view, "message").unsafe_innerHTML
+    assert widget(view, "step").disabled
+    click(view, "step")
+    assert month_text(view) == "Month 5"

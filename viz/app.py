@@ -35,6 +35,7 @@ INFO_PATH = HERE / "info.md"
 ODD_PATH = HERE.parent / "docs" / "ODD.md"
 CSS = (HERE / "style.css").read_text(encoding="utf-8")
 MAX_MONTHS_PER_FRAME = 12
+LAST_MONTH = 600  # 50 years: Play stops here, so a view left running does not grow without end
 TABS = ("model", "info", "odd")
 
 quiet_solara()  # no telemetry, no call home: the view must work on a closed network
@@ -152,7 +153,8 @@ def Page(initial: dict | None = None):
 
     # ---- actions
     def step():
-        sim.step(1)
+        if sim.month < LAST_MONTH:
+            sim.step(1)
         redraw()
 
     def reset():
@@ -192,8 +194,13 @@ def Page(initial: dict | None = None):
             with sim.lock:  # Reset may have built a new model meanwhile: never step that one
                 if cancel.is_set() or sim.run_id != run:
                     break
-                sim.step(months)
+                sim.step(min(months, LAST_MONTH - sim.month))
             set_version(sim.version)
+            if sim.month >= LAST_MONTH:
+                say(f"Paused at month {LAST_MONTH} ({LAST_MONTH // 12} years), the end of a run. "
+                    "Press Reset to start again.")
+                playing.set(False)
+                break
             took = time.perf_counter() - started
             rate = float(speed.value)
             # when drawing is slower than the chosen speed, step several months per frame
@@ -276,7 +283,7 @@ def Controls(sim, version, playing, speed, seed_text, pending, set_pending, step
     regime = model.regime
     solara.Text("Run", classes=["ics-section"])
     with solara.Row(gap="6px", style={"flex-wrap": "wrap"}):
-        solara.Button("Step", on_click=step, color="primary", disabled=playing.value,
+        solara.Button("Step", on_click=step, color="primary", disabled=playing.value or model.month >= LAST_MONTH,
                       classes=["ics-step"]).meta(ref="step")
         solara.Button("Pause" if playing.value else "Play", on_click=lambda: playing.set(not playing.value),
                       color="success" if not playing.value else "warning", classes=["ics-play"]).meta(ref="play")
