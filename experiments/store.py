@@ -40,7 +40,7 @@ import pandas as pd
 FORMAT = "ics-abm results 1"
 TABLES = ("metrics", "agents", "ties")
 DEPENDENCIES = ("mesa", "numpy", "pandas", "pyarrow", "scipy", "SALib", "matplotlib", "networkx",
-                "tqdm", "dask", "distributed")
+                "tqdm", "numba", "llvmlite", "dask", "distributed")
 
 
 class StoreError(ValueError):
