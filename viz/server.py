@@ -121,6 +121,10 @@ def quiet_solara() -> None:
     warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
     if solara.settings.assets.proxy:
         solara.settings.assets.cdn = OFFLINE_ENV["SOLARA_ASSETS_CDN"]
+    else:  # solara turns its local asset server off in VS Code, Colab and Voila
+        print("ics-abm viz: solara's local asset server is off (SOLARA_ASSETS_PROXY), so the page would "
+              "load its scripts from the internet. Start the view with `ics-abm viz`, or set "
+              "SOLARA_ASSETS_PROXY=true before `solara run`.", file=sys.stderr, flush=True)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
