@@ -6,7 +6,7 @@ of the two directions) x (1 - the higher of the two turfs): each step asks
 more trust and more willingness to share turf. Level k needs readiness at
 least ``k x readiness_step``. A ready pair steps up one level with chance
 ``step_up_probability`` a month, and beyond connecting only if both invested
-joint effort last month. A pair steps down one level when readiness falls
+joint effort this month (a joint project was attempted). A pair steps down one level when readiness falls
 below its level's threshold less ``continuum_hysteresis``. Convening by
 oversight forces first contact and holds it: a convened pair does not fall
 below connecting (Provan & Milward 1995; a mandate can force first contact).

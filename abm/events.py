@@ -11,7 +11,7 @@ Kinds and their options (defaults in brackets):
 - ``leadership_turnover``: a new leadership team. ``kind`` ["acute"],
   ``system`` [0]. Its trust in partners and theirs in it are pulled halfway
   to ``initial_trust``, reputation damage on its ties halves, its learned
-  effort habits are forgotten.
+  effort habits are forgotten and its turf returns to its baseline.
 - ``budget_cut``: ``share`` [0.1] of the budget of ``kind``
   ["local_authority"] in ``system`` [None: all] is cut; pressure rises.
 - ``demand_shock``: a winter or pandemic-like surge of ``size`` [0.3] extra

@@ -3,8 +3,8 @@
 The submodels in ``trust``, ``joint_work`` and ``continuum`` state each rule
 with NumPy arrays; these kernels run the same equations in one compiled loop
 over ties, without the dozens of large temporary arrays NumPy would allocate.
-At England scale (about 37,000 partnerships) this makes a month several times
-faster. ``tests/test_kernels.py`` checks each kernel against the NumPy rule it
+At England scale (42 ICSs with 60 VCSE providers each: about 37,000
+partnerships) this makes a month several times faster. ``tests/test_kernels.py`` checks each kernel against the NumPy rule it
 implements. A modeller who swaps a rule (``ICSModel(rules=...)``) gets the
 NumPy path, which calls the new rule.
 """

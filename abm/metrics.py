@@ -32,11 +32,11 @@ MODEL_METRICS: dict[str, str] = {
     "reported_performance": "Mean reported performance of organisations (0-1)",
     "gaming_detected": "Organisations detected gaming this month",
     "sanctions": "Sanctions imposed this month",
-    "compliance_burden": "Mean share of capacity consumed by compliance with oversight",
+    "compliance_burden": "Mean management capacity consumed by compliance with oversight (share of full capacity)",
     "pressure_mean": "Mean operational and financial pressure (0-1)",
     "voice_gini": "Gini of voice within ICSs (mean over ICSs)",
     "acute_decision_share": "Share of realised joint decisions' weight held by acute trusts",
-    "council_vcse_inclusion": "Mean continuum level / 4 of ties involving councils or VCSE bodies",
+    "council_vcse_inclusion": "Mean continuum level / 4 of the ties from councils and VCSE bodies to their partners",
 }
 
 AGENT_COLUMNS = ("kind", "system", "place", "turf", "trust_given", "trust_received", "voice",

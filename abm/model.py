@@ -9,8 +9,8 @@ overview and scheduling"):
  4. oversight demands: compliance, scrutiny, inspection chances
  5. effort choice: own targets, joint work, gaming
  6. joint work on ties: projects, small wins, benefit sharing, delayed capability
- 7. performance (true and reported) and system outcome
- 8. oversight acts: inspections, gaming detection, sanctions; quarterly segments
+ 7. performance (true and reported)
+ 8. system outcome; oversight acts: inspections, gaming detection, sanctions; quarterly segments
  9. trust (kept commitments, small wins, reputation)
 10. turf
 11. continuum levels

@@ -12,8 +12,8 @@ Demands (before organisations choose their effort):
 Acts (after performance is known): inspections detect gaming (detected
 gaming is a sanction, and reported performance is corrected); every
 ``review_interval`` months the overseer places organisations in segments
-(top segment earns autonomy; segment 4 receives intensive support, a
-sanction that brings improvement support) and sanctions free-riders:
+(top segment earns autonomy; an organisation in segment 4 enters intensive
+support with chance intensity, a sanction that brings improvement support) and sanctions free-riders:
 covered organisations putting under half their ICS's mean effort into joint
 work, caught with chance intensity x system_focus x ``free_rider_deterrence``.
 """

@@ -150,7 +150,7 @@ _TABLE: tuple[Parameter, ...] = (
     Parameter("record_smoothing", 0.2, "float", 0, 1, "per month", "Weight of the newest observation in the smoothed record of kept commitments.", "Kim 2009", "trust"),
     Parameter("reputation_weight", 0.3, "float", 0, 1, "share", "Weight of a third party's observed behaviour in an observer's trust.", "DOMAIN.md §4.12 (reputation)", "trust"),
     Parameter("negativity_bias", 2.0, "float", 1, 10, "ratio", "How much more a bad act of a third party weighs than a good one.", "Slovic 1993 (bad acts weighted more)", "trust"),
-    Parameter("small_win_boost", 0.08, "float", 0, 0.5, "0-1", "Trust gained by every participant of a successful joint project.", "Vangen & Huxham 2003", "trust"),
+    Parameter("small_win_boost", 0.08, "float", 0, 0.5, "0-1", "Share of the room left below the damage ceiling that a successful joint project adds to both partners' trust.", "Vangen & Huxham 2003", "trust"),
     # --- turf -------------------------------------------------------------------
     Parameter("turf_adjustment_rate", 0.08, "float", 0, 1, "per month", "Share of the gap to its target turf an organisation closes each month.", "Assumption", "turf"),
     Parameter("turf_scrutiny_weight", 0.35, "float", 0, 2, "turf", "Rise in target turf under full organisational scrutiny.", "Bevan & Hood 2006 (silo-building); DOMAIN.md §2", "turf"),
@@ -165,20 +165,20 @@ _TABLE: tuple[Parameter, ...] = (
     Parameter("step_up_probability", 0.15, "float", 0, 1, "per month", "Chance a ready tie steps up one level in a month.", "Assumption ('moving at the speed of trust', seed 000)", "continuum"),
     # --- capacity and effort ------------------------------------------------------
     Parameter("pressure_capacity_share", 0.5, "float", 0, 1, "share", "Share of management capacity that full pressure consumes.", "Repenning & Sterman 2001; seed 003", "capacity"),
-    Parameter("compliance_load", 0.2, "float", 0, 1, "share", "Share of capacity taken by compliance under full intensity and prescriptiveness.", "seed 004 ('excessive asks')", "capacity"),
+    Parameter("compliance_load", 0.2, "float", 0, 1, "share", "Management capacity (share of full capacity) taken by compliance under full intensity and prescriptiveness.", "seed 004 ('excessive asks')", "capacity"),
     Parameter("choice_sharpness", 3.0, "float", 0, 50, "1/utility", "Logit sharpness of the effort choice (0 = random split).", "Bounded rationality; Macy & Flache 2002", "capacity"),
     Parameter("learning_rate", 0.05, "float", 0, 1, "per month", "Reinforcement of an effort line by satisfaction above aspiration.", "Macy & Flache 2002", "capacity"),
     Parameter("aspiration_adaptation", 0.05, "float", 0, 1, "per month", "Speed at which the aspiration level follows payoffs.", "Macy & Flache 2002", "capacity"),
     Parameter("myopia", 0.6, "float", 0, 1, "share", "How much pressure discounts the delayed payoff of joint work.", "Repenning & Sterman 2001 ('work harder, not smarter')", "capacity"),
     # --- joint work ---------------------------------------------------------------
-    Parameter("collaborative_advantage", 1.6, "float", 0, 5, "ratio", "Joint output of a fully collaborating pair relative to the same effort spent alone.", "Huxham & Vangen 2005", "joint work"),
+    Parameter("collaborative_advantage", 1.6, "float", 0, 5, "ratio", "Joint output per unit of joint effort at the collaborating level (scaled down by level and overhead below it).", "Huxham & Vangen 2005", "joint work"),
     Parameter("stage_overhead", 0.4, "float", 0, 1, "share", "Share of joint effort lost to overhead at the earliest stage (falls with level).", "Huxham & Vangen 2005 (collaborative inertia)", "joint work"),
     Parameter("capability_delay", 24, "int", 1, 120, "months", "Lag before joint work becomes shared capability.", "Repenning & Sterman 2001; NAO 2022 (gains in 3-10 years)", "joint work"),
     Parameter("capability_decay", 0.01, "float", 0, 1, "per month", "Monthly decay of the shared capability stock.", "Assumption", "joint work"),
     # --- gaming ---------------------------------------------------------------------
     Parameter("gaming_propensity", 0.3, "float", 0, 1, "0-1", "Readiness to inflate reported performance when scored on it.", "Bevan & Hood 2006", "gaming"),
     Parameter("gaming_leverage", 3.0, "float", 0, 10, "ratio", "How much more a unit of gaming moves a reported score than a unit of real improvement.", "Bevan & Hood 2006 (reported gains far cheaper than real ones); assumption", "gaming"),
-    Parameter("gaming_inflation", 0.4, "float", 0, 1, "performance", "Inflation of reported over true performance when all discretionary effort is gaming.", "Bevan & Hood 2006 (A&E 96% reported vs 77% surveyed)", "gaming"),
+    Parameter("gaming_inflation", 0.4, "float", 0, 1, "performance", "Inflation of reported over true performance at full gaming (half of full capacity spent gaming, or more).", "Bevan & Hood 2006 (A&E 96% reported vs 77% surveyed)", "gaming"),
     Parameter("detection_probability", 0.6, "float", 0, 1, "per inspection", "Chance an inspection of a heavily gaming organisation detects it.", "Bevan & Hood 2006; DOMAIN.md §4.7", "gaming"),
     # --- oversight benefits ------------------------------------------------------------
     Parameter("convening_strength", 0.5, "float", 0, 1, "0-1", "How strongly oversight convenes partners: forces first contact and backs joint projects.", "Provan & Milward 1995; Bitterman & Koliba 2020; seed 001 'a stronger steer'", "oversight"),

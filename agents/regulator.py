@@ -67,8 +67,9 @@ class NHSEOverseer(Regulator):
     Scores mix reported organisational performance and the system outcome by
     the regime's ``system_focus``. Every quarter organisations are ranked into
     quartile segments 1-4 (league tables); an organisation in deficit can be
-    no higher than segment 3; segment 1 earns autonomy; segment 4 receives
-    mandated intensive support (a sanction that also brings improvement help).
+    no higher than segment 3; segment 1 earns autonomy; an organisation in
+    segment 4 enters mandated intensive support (a sanction that also brings
+    improvement help) with a chance equal to the oversight intensity.
     """
 
     kind = "nhse"
