@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import ipyvuetify as v
@@ -21,6 +22,13 @@ CHARTS = ("levels", "kinds", "outcome", "oversight")
 def view():
     box, rc = solara.render(Page(initial={}), handle_error=False)
     yield rc
+    # stop Play and let its thread finish before the page is torn down
+    if rc.find(meta_ref="play").widget.children == ["Pause"]:
+        rc.find(meta_ref="play").widget.click()
+    deadline = time.time() + 10
+    while time.time() < deadline and any(t.name.endswith("(runner)") and t.is_alive()
+                                         for t in threading.enumerate() if t is not threading.current_thread()):
+        time.sleep(0.02)
     rc.close()
 
 
@@ -36,7 +44,7 @@ def click(rc, ref):
     widget(rc, ref).click()
 
 
-def eventually(check, timeout: float = 10.0) -> None:
+def eventually(check, timeout: float = 20.0) -> None:
     """Wait for ``check()`` to hold. With Play on, a render asked for by one thread may be
     carried out by the Play thread a moment later (reacton renders in whichever thread
     holds its render lock)."""
