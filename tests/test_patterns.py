@@ -29,31 +29,36 @@ def top_down():
 
 
 def test_1_trust_builds_slowly_and_falls_about_three_times_faster():
-    """From each seed's month-24 state, months for mean trust to rise 0.15 under
-    good observations vs to fall 0.15 under bad ones, with the model's own
-    trust rule and damage stock. Measured ratio ~3."""
+    """From each seed's month-24 state, the time (months, interpolated between
+    months) for mean trust to rise 0.15 under good observations vs to fall 0.15
+    under bad ones, with the model's own trust rule and damage stock.
+    Measured ratio 2.96 (2.89-2.99)."""
+
+    def months_to_move(rule, p, start, damage, observation, distance):
+        trust, dmg = start.copy(), damage.copy()
+        ones = np.ones_like(trust)
+        moved_before = 0.0
+        for month in range(1, 200):
+            trust, dmg = rule(trust, dmg, observation * ones, ones, p)
+            moved = abs(trust.mean() - start.mean())
+            if moved >= distance:
+                return month - 1 + (distance - moved_before) / (moved - moved_before)
+            moved_before = moved
+        return np.inf
+
     ratios = []
     for seed in range(20):
         model = ICSModel(rng=seed, collect_agents=False)
         model.run_for(24)
         rule, p = model.rules["trust_update"], model.p
-        start, damage0 = model.ties.trust.copy(), model.ties.damage.copy()
-        ones = np.ones_like(start)
-
-        def months_to(observation, target_change):
-            trust, damage = start.copy(), damage0.copy()
-            for month in range(1, 200):
-                trust, damage = rule(trust, damage, observation * ones, ones, p)
-                if abs(trust.mean() - start.mean()) >= target_change:
-                    return month
-            return 200
-
-        up = months_to(1.0, 0.15)
-        down = months_to(0.0, 0.15)
+        start, damage = model.ties.trust.copy(), model.ties.damage.copy()
+        up = months_to_move(rule, p, start, damage, 1.0, 0.15)
+        down = months_to_move(rule, p, start, damage, 0.0, 0.15)
         ratios.append(up / down)
     ratios = np.array(ratios)
-    assert 2.0 <= ratios.mean() <= 4.5, ratios
-    assert (ratios > 1.5).all()
+    print(f"trust: rise/fall time ratio {ratios.mean():.2f} (min {ratios.min():.2f}, max {ratios.max():.2f})")
+    assert 2.5 <= ratios.mean() <= 3.5, ratios
+    assert (ratios > 2.0).all()
 
 
 def test_2_history_of_joint_working_speeds_progress_along_the_continuum():
