@@ -29,13 +29,14 @@ import numpy as np
 from agents.organisation import ORGANISATION_KINDS, Organisation
 from agents.regulator import CQCInspector, NHSEOverseer
 
-from . import effort, kernels, oversight, joint_work, performance, pressure, trust, turf, voice  # noqa: F401 (trust registers its rule)
+from . import effort, joint_work, kernels, oversight, performance, pressure, trust, turf, voice
 from .events import ScheduledEvent, check_event
 from .metrics import MetricsCollector, tie_table
 from .network import TieNetwork
 from .parameters import DEFAULTS, PARAMETERS, REGIME_KNOBS, check_name
 from .regimes import Regime, resolve_regime
 from .rules import resolve_rules
+from .state import OrganisationArrays
 from .structure import build_structure
 
 SANCTION_DECAY = 0.9   # assumption: a sanction's effect on turf halves in about 7 months
@@ -115,21 +116,15 @@ class ICSModel(mesa.Model):
             spec.cls(self, index=i, system=spec.system, place=spec.place, systems=spec.systems)
             for i, spec in enumerate(structure.specs)
         ]
-        from .state import OrganisationArrays
-
         self.orgs = OrganisationArrays(self.organisations, p["n_systems"])
         self.agent_ids = np.array([o.unique_id for o in self.organisations])
-        self.ties = TieNetwork(structure.pairs, len(self.organisations))
+        system_tier = np.array([o.tier == "system" for o in self.organisations])
+        self.ties = TieNetwork(structure.pairs, len(self.organisations), self.orgs.system, system_tier)
         regulator_classes = regulators if regulators is not None else [NHSEOverseer, CQCInspector]
         self.regulators = [cls(self) for cls in regulator_classes]
 
-        tier = np.array([o.tier == "system" for o in self.organisations])
-        self.ties.table_pair = tier[self.ties.a] & tier[self.ties.b]   # both sit at the ICB/ICP table
-        self.ties.table_pairs = np.flatnonzero(self.ties.table_pair)
-        self.ties.system_a = self.orgs.system[self.ties.a]
-        self.ties.system_b = self.orgs.system[self.ties.b]
-        # ties on which councils and VCSE bodies take part (their inclusion)
         self._voice_gini_of = None
+        # ties from councils and VCSE bodies to their partners (their inclusion)
         self.inclusion_ties = self.orgs.is_kind("local_authority", "vcse", "vcse_alliance")[self.ties.src]
         self._initialise_state()
         self.capability_pipeline = joint_work.CapabilityPipeline(

@@ -18,7 +18,9 @@ LEVELS = ("none", "connecting", "cooperating", "coordinating", "collaborating")
 class TieNetwork:
     """Arrays of directed ties among ``n_orgs`` organisations."""
 
-    def __init__(self, pairs: np.ndarray, n_orgs: int):
+    def __init__(self, pairs: np.ndarray, n_orgs: int, system: np.ndarray | None = None,
+                 system_tier: np.ndarray | None = None):
+        """``system`` (home ICS) and ``system_tier`` (sits at the ICB/ICP table) are per organisation."""
         pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
         self.n_orgs = n_orgs
         self.n_pairs = len(pairs)
@@ -30,6 +32,12 @@ class TieNetwork:
         self.a = pairs[:, 0].copy()   # first partner of each pair
         self.b = pairs[:, 1].copy()   # second partner of each pair
         self._directed = np.empty(2 * self.n_pairs)
+        system = np.zeros(n_orgs, dtype=np.int64) if system is None else np.asarray(system)
+        system_tier = np.zeros(n_orgs, dtype=bool) if system_tier is None else np.asarray(system_tier)
+        self.system_a = system[self.a]                                   # home ICS of each pair's partners
+        self.system_b = system[self.b]
+        self.table_pair = system_tier[self.a] & system_tier[self.b]     # both sit at the ICB/ICP table
+        self.table_pairs = np.flatnonzero(self.table_pair)
         n = 2 * self.n_pairs
         self.trust = np.zeros(n)
         self.damage = np.zeros(n)
