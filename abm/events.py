@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .parameters import REGIME_KNOBS
+from .parameters import PARAMETERS, REGIME_KNOBS, suggest
 
 EVENT_OPTIONS: dict[str, dict[str, Any]] = {
     "regime": {"regime": None, **{k: None for k in REGIME_KNOBS}},
@@ -50,9 +50,13 @@ def check_event(kind: str, month: int, options: dict) -> dict:
     allowed = EVENT_OPTIONS[kind]
     for key in options:
         if key not in allowed:
-            raise TypeError(f"event {kind!r} has no option {key!r}; options: {', '.join(allowed)}")
+            raise TypeError(f"event {kind!r} has no option {key!r}{suggest(key, allowed) or ';'} options: {', '.join(allowed)}")
     full = dict(allowed)
     full.update(options)
+    if kind == "regime":  # the preset name and knob values, checked now rather than when applied
+        for key, value in options.items():
+            if value is not None:
+                full[key] = PARAMETERS[key].validate(value)
     if kind == "budget_cut" and not (0.0 <= float(full["share"]) <= 0.9):
         raise ValueError(f"event 'budget_cut': share {full['share']!r} must be in [0, 0.9]")
     if kind == "demand_shock" and not (0.0 <= float(full["size"]) <= 1.0):

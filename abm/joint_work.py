@@ -22,6 +22,7 @@ relative to one's own.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -45,7 +46,7 @@ class JointWorkResult:
     unfair: np.ndarray          # per organisation: summed unfair share over its successes
     acute_weight: float         # decision weight held by acute trusts over all successes
 
-    @property
+    @cached_property
     def win_rate(self) -> np.ndarray:
         return np.divide(self.won, self.tried, out=np.zeros_like(self.won), where=self.tried > 0)
 

@@ -50,13 +50,14 @@ def model_metrics(model) -> dict[str, float]:
         model.ties.trust, model.ties.level, model.ties.active, model.inclusion_ties)
     n_pairs = max(int(counts.sum()), 1)
     disc = np.maximum(orgs.discretionary, 1e-12)
-    last = model.last_month
+    result = model.joint_work_result
+    successes = int(result.success.sum()) if result is not None else 0
     return {
         "trust_mean": trust_sum / n_active if n_active else 0.0,
         "turf_mean": float(orgs.turf[act_org].mean()),
         **{f"share_{LEVELS[k]}": float(counts[k] / n_pairs) for k in range(1, 5)},
         "collaboration_index": float((counts * np.arange(5)).sum() / (4.0 * n_pairs)),
-        "joint_projects": int(last["successes"]),
+        "joint_projects": successes,
         "joint_work_share": float((orgs.joint_work / disc)[act_org].mean()),
         "gaming_share": float((orgs.gaming_work / disc)[act_org].mean()),
         "capability": float(model.capability.mean()),
@@ -68,7 +69,7 @@ def model_metrics(model) -> dict[str, float]:
         "compliance_burden": float(orgs.compliance[act_org].mean()),
         "pressure_mean": float(orgs.pressure[act_org].mean()),
         "voice_gini": model.voice_gini,
-        "acute_decision_share": float(last["acute_decision_share"]),
+        "acute_decision_share": result.acute_weight / successes if successes else 0.0,
         "council_vcse_inclusion": incl_sum / (4.0 * incl_n) if incl_n else 0.0,
     }
 

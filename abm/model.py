@@ -33,7 +33,7 @@ from . import effort, joint_work, kernels, oversight, performance, pressure, tru
 from .events import ScheduledEvent, check_event
 from .metrics import MetricsCollector, tie_table
 from .network import TieNetwork
-from .parameters import DEFAULTS, PARAMETERS, REGIME_KNOBS, check_name
+from .parameters import REGIME_KNOBS, validate_parameters
 from .regimes import Regime, resolve_regime
 from .rules import resolve_rules
 from .state import OrganisationArrays
@@ -81,11 +81,7 @@ class ICSModel(mesa.Model):
         regulators: list | None = None,
         **params: Any,
     ):
-        for name in params:
-            check_name(name)
-        p = dict(DEFAULTS)
-        for name, value in params.items():
-            p[name] = PARAMETERS[name].validate(value)
+        p = validate_parameters(params)
         super().__init__(rng=p["rng"])
         self.p = p
         self.rules = resolve_rules(rules)
@@ -133,7 +129,7 @@ class ICSModel(mesa.Model):
         self.capability = performance.capability_level(self.capability_pipeline.stock)
         performance.settle_performance(self.orgs, self.capability)
         self.system_outcome = performance.system_outcome(self.orgs, self.capability)
-        self.last_month = {"successes": 0, "acute_decision_share": 0.0}
+        self.joint_work_result: joint_work.JointWorkResult | None = None  # what joint work did last month
         self._schedule: list[ScheduledEvent] = []
         for item in events or []:
             month, event, options = _unpack_event(item)
@@ -194,14 +190,6 @@ class ICSModel(mesa.Model):
 
     def schedule_regime(self, month: int, regime: str | None = None, **knobs: float | None) -> None:
         """Change the regime at the start of ``month`` (e.g. a new government)."""
-        if regime is not None:
-            PARAMETERS["regime"].validate(regime)
-        for key, value in knobs.items():
-            if key not in REGIME_KNOBS:
-                check_name(key, "regime knob")
-                raise TypeError(f"{key!r} is not a regime knob; knobs are {', '.join(REGIME_KNOBS)}")
-            if value is not None:
-                PARAMETERS[key].validate(value)
         self.schedule_structural_event(month, "regime", regime=regime, **knobs)
 
     # ------------------------------------------------------------------ events
@@ -287,15 +275,10 @@ class ICSModel(mesa.Model):
         factor = joint_work.level_output_factor(p, regime.funding_flexibility, steer)
         result = joint_work.run_projects_compiled(ties, orgs, convening, factor, rng.random(ties.n_pairs, dtype=np.float32), level_sum)
         joint_work.sharing_and_wins(orgs, result)
-        self.joint_work_result = result  # what joint work did this month (abm.joint_work.JointWorkResult)
+        self.joint_work_result = result
         n_in_system = np.maximum(np.bincount(orgs.system, weights=orgs.active, minlength=orgs.n_systems), 1)
         self.capability_pipeline.add(result.inflow / n_in_system)
         self.capability = performance.capability_level(self.capability_pipeline.stock)
-        n_success = int(result.success.sum())
-        self.last_month = {
-            "successes": n_success,
-            "acute_decision_share": result.acute_weight / n_success if n_success else 0.0,
-        }
 
         # 7. performance
         orgs.sanction_stock *= SANCTION_DECAY
