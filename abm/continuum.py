@@ -6,31 +6,43 @@ of the two directions) x (1 - the higher of the two turfs): each step asks
 more trust and more willingness to share turf. Level k needs readiness at
 least ``k x readiness_step``. A ready pair steps up one level with chance
 ``step_up_probability`` a month, and beyond connecting only if both invested
-joint effort this month (a joint project was attempted). A pair steps down one level when readiness falls
-below its level's threshold less ``continuum_hysteresis``. Convening by
-oversight forces first contact and holds it: a convened pair does not fall
-below connecting (Provan & Milward 1995; a mandate can force first contact).
+joint effort this month (a joint project was attempted). A pair steps down
+one level when readiness falls below its level's threshold less
+``continuum_hysteresis``. A pair the ICB convened this month (a forum) is at
+least connecting: a forum forces first contact, not trust (Provan & Milward
+1995). The rule is one compiled loop over pairs.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 
-def readiness(trust_ab, trust_ba, turf_a, turf_b):
-    return np.minimum(trust_ab, trust_ba) * (1.0 - np.maximum(turf_a, turf_b))
+def update_levels(ties, turf: np.ndarray, attempted: np.ndarray, convened: np.ndarray, draws: np.ndarray,
+                  p: dict) -> None:
+    """Step every pair's level up or down, in place (``draws``: one uniform number per pair)."""
+    _update(a=ties.a, b=ties.b, trust=ties.trust, turf=turf, level=ties.level, attempted=attempted,
+            convened=convened, active=ties.active, draws=draws, step=p["readiness_step"],
+            hysteresis=p["continuum_hysteresis"], step_up_probability=p["step_up_probability"])
 
 
-def update_levels(level, ready, engaged, convened, p, draws_up):
-    """Return new pair levels (int8) from current ``level`` and ``ready``.
-
-    ``draws_up`` are uniform random numbers, one per pair.
-    """
-    step = p["readiness_step"]
-    next_threshold = (level + 1) * step
-    can_rise = (level < 4) & (ready >= next_threshold) & ((level == 0) | engaged)
-    rises = can_rise & (draws_up < p["step_up_probability"])
-    falls = (level > 0) & (ready < level * step - p["continuum_hysteresis"])
-    new = level + rises.astype(np.int8) - falls.astype(np.int8)
-    new = np.where(convened, np.maximum(new, 1), new)
-    return new.astype(np.int8)
+@njit(cache=True)
+def _update(a, b, trust, turf, level, attempted, convened, active, draws, step, hysteresis, step_up_probability):
+    for k in range(a.size):
+        e = 2 * k
+        if not active[e]:
+            level[e] = 0
+            level[e + 1] = 0
+            continue
+        lv = level[e]
+        ready = min(trust[e], trust[e + 1]) * (1.0 - max(turf[a[k]], turf[b[k]]))
+        new = lv
+        if lv < 4 and ready >= (lv + 1) * step and (lv == 0 or attempted[k]) and draws[k] < step_up_probability:
+            new += 1
+        if lv > 0 and ready < lv * step - hysteresis:
+            new -= 1
+        if convened[k] and new < 1:
+            new = 1
+        level[e] = new
+        level[e + 1] = new

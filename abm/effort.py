@@ -1,22 +1,18 @@
 """Submodel: how an organisation splits its management capacity.
 
-Compliance with oversight comes first (it is mandatory). What is left is split
-between own targets, joint work and gaming by a logit choice (bounded
-rationality) over perceived utilities plus learned propensities, which are
-reinforced by satisfaction against an adapting aspiration level (Macy &
-Flache 2002).
+Compliance with national asks and time in forums come first (they are
+mandatory). What is left is split between own targets, joint work and gaming
+by a logit choice (bounded rationality) over perceived utilities plus
+learned propensities, which are reinforced by satisfaction against an
+adapting aspiration level (Macy & Flache 2002).
 
-Perceived utilities (all terms are the organisation's incentives):
-- own targets: urgency of pressure + the pull of organisational metrics;
-- joint work: willingness = expected reciprocity (trust and record in
-  partners) x (1 - turf), times (collaborative advantage x a horizon that
-  pressure shortens: "work harder, not smarter", Repenning & Sterman 2001,
-  + the pull of system metrics), + the expected penalty for free-riding under
-  system accountability;
-- gaming: the pull of organisational metrics x how much more a unit of gaming
-  moves a reported score than a unit of real work (``gaming_leverage``) x
-  (1 - the expected penalty of detection), less an integrity cost
-  (1 - ``gaming_propensity``).
+Utilities are each kind's ``Organisation.effort_utilities``: they rest on
+what the organisation believes about oversight (``abm.beliefs``), its trust
+in partners, its turf and the shared purpose it signed up to, never on a
+regime setting. The payoff that reinforces a line is what the organisation
+experienced: its published score (or its true performance, where nobody
+scores it), the system outcome in proportion to its shared purpose, less a
+sanction.
 """
 
 from __future__ import annotations
@@ -29,28 +25,6 @@ OWN, JOINT, GAMING = 0, 1, 2
 PROPENSITY_LIMIT = 0.25  # assumption: habits shift a utility by at most a quarter
 
 
-def effort_utilities(orgs, expected_reciprocity, has_partners, regime, p, inspection_rate):
-    """Perceived utility of a unit of effort on own targets, joint work and gaming (n x 3)."""
-    intensity = regime.oversight_intensity
-    focus = regime.system_focus
-    relief = 1.0 - regime.earned_autonomy * orgs.autonomy
-    regulated = (orgs.nhs_oversight | orgs.cqc_inspected).astype(float)
-    org_pull = intensity * (1.0 - focus) * relief * regulated   # weight of organisational scores
-    system_pull = intensity * focus                             # weight of system scores
-    horizon = 1.0 - p["myopia"] * orgs.pressure                  # delayed payoff, discounted
-    willingness = expected_reciprocity * (1.0 - orgs.turf)
-    expected_penalty = np.minimum(1.0, 2.0 * inspection_rate * p["detection_probability"] * regime.sanction_severity)
-    u = np.zeros((orgs.n, 3))
-    u[:, OWN] = 0.4 + 0.6 * orgs.pressure + org_pull
-    u[:, JOINT] = has_partners * (
-        willingness * (p["collaborative_advantage"] * horizon + system_pull)
-        + p["free_rider_deterrence"] * system_pull
-    )
-    u[:, GAMING] = (org_pull * p["gaming_leverage"] * (1.0 - expected_penalty)
-                    - (1.0 - p["gaming_propensity"]))
-    return u
-
-
 @register_rule("effort_choice", "default")
 def logit_effort_choice(utilities, propensity, p):
     """Multinomial logit: share of line k = exp(beta (u_k + q_k)) / sum over lines."""
@@ -61,6 +35,26 @@ def logit_effort_choice(utilities, propensity, p):
     np.exp(z, out=z)
     z /= (z[:, 0] + z[:, 1] + z[:, 2])[:, None]
     return z
+
+
+def allocate(orgs, shares) -> None:
+    """Turn the chosen shares of discretionary capacity into work on each line."""
+    disc = orgs.discretionary
+    orgs.own_work[:] = shares[:, OWN] * disc
+    orgs.joint_work[:] = shares[:, JOINT] * disc
+    orgs.gaming_work[:] = shares[:, GAMING] * disc
+    total = np.maximum(orgs.capacity, 1e-12)
+    orgs.effort_own[:] = orgs.own_work / total
+    orgs.effort_joint[:] = orgs.joint_work / total
+    orgs.effort_gaming[:] = orgs.gaming_work / total
+    orgs.effort_compliance[:] = orgs.compliance / total
+
+
+def payoff(orgs, system_outcome) -> np.ndarray:
+    """What each organisation experienced this month (see the module docstring)."""
+    own = np.where(orgs.covered_by("overseer") & (orgs.segment > 0), orgs.score, orgs.true_performance)
+    purpose = orgs.shared_purpose
+    return (1.0 - 0.5 * purpose) * own + 0.5 * purpose * system_outcome[orgs.system] - 0.5 * orgs.sanctioned
 
 
 def learn(orgs, shares, p) -> None:

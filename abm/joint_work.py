@@ -1,22 +1,30 @@
-"""Submodel: joint work on ties, small wins, benefit sharing and delayed payoff.
+"""Submodel: joint work on ties, small wins, benefit sharing and what joint work builds.
 
 Each organisation spreads its joint-work effort over its ties at connecting
 level or above, in proportion to their level. A pair in which both invest
 runs a joint project this month. It succeeds with a chance that rises with
-their mutual effort, their mutual trust and the backing of convening
-oversight, and falls with imbalance of effort. A success:
-- produces joint output: collaborative advantage grows with the level
-  (Huxham & Vangen: joint output can exceed what each could do alone), early
-  levels lose a share to overhead (collaborative inertia), and pooled budgets
-  at the collaborating level need flexible funding;
+their mutual effort and mutual trust and falls with imbalance of effort. A
+success:
+
+- produces joint output: (effort of both) x collaborative advantage, which
+  grows with the level (Huxham & Vangen 2005: joint output can exceed what
+  each could do alone), less coordination overhead, which is highest at the
+  first steps (collaborative inertia) and lower where both partners work to
+  the same clear steer: detailed national asks both received, or the ICB's
+  joint plan both signed (``steer_strength``);
+- feeds the channels its partners work in (``Organisation.channels``: patient
+  flow, workforce, prevention; a pair feeds the product of the two sides'),
+  as capability of the partners' ICSs that matures after each channel's delay
+  (``abm.channels``). Prevention work needs pooled money: its output is scaled
+  by the share of its ICS's budget the ICB pooled;
 - is a small win that raises both partners' trust (Vangen & Huxham 2003);
 - is decided by voice: each partner's share of the benefit is its share of
   the pair's voice; a partner that contributed more than it received
   perceives unfair sharing (raising its turf).
-Joint output becomes shared capability only after ``capability_delay``
-months (Repenning & Sterman 2001). Each partner also observes whether the
-other kept its commitment: the share of its capacity it put into joint work,
-relative to one's own.
+
+Each partner also observes whether the other kept its commitment: the share
+of its capacity it put into joint work, relative to one's own (half if the
+project failed). The rule is one compiled loop over pairs (``_projects``).
 """
 
 from __future__ import annotations
@@ -25,8 +33,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-
-from . import kernels
+from numba import njit
 
 EFFORT_SCALE = 0.02  # assumption: per-tie effort at which a project is half likely to be staffed
 
@@ -40,7 +47,7 @@ class JointWorkResult:
     kept_by_a: np.ndarray       # per pair: commitment a observed b keep, in [0, 1]
     kept_by_b: np.ndarray       # per pair: commitment b observed a keep
     share_a: np.ndarray         # per pair: a's share of the pair's voice (and of the benefit)
-    inflow: np.ndarray          # per ICS: joint output this month (half of a pair's to each partner's ICS)
+    inflow: np.ndarray          # per channel and ICS: joint output this month
     tried: np.ndarray           # per organisation: projects attempted
     won: np.ndarray             # per organisation: projects that succeeded
     unfair: np.ndarray          # per organisation: summed unfair share over its successes
@@ -51,94 +58,108 @@ class JointWorkResult:
         return np.divide(self.won, self.tried, out=np.zeros_like(self.won), where=self.tried > 0)
 
 
-def invest(ties, joint_work):
-    """Spread each organisation's joint work over its ties in proportion to their level."""
-    weight = ties.level.astype(float)
-    denom = np.bincount(ties.src, weights=weight, minlength=ties.n_orgs)
-    per_level = np.divide(joint_work, denom, out=np.zeros_like(joint_work), where=denom > 0)
-    ties.investment[:] = per_level[ties.src] * weight
-    return ties.investment
-
-
-def level_output_factor(p: dict, funding_flexibility: float, steer: float) -> np.ndarray:
-    """Joint output per unit of joint effort at each level 0-4.
-
-    Collaborative advantage grows with the level; overhead is highest at the
-    first step (collaborative inertia); pooled budgets at the collaborating
-    level need flexible funding; a stronger steer makes effort count for more.
-    """
+def level_advantage(p: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Collaborative advantage and coordination overhead at each level 0-4."""
     level = np.arange(5, dtype=float)
     advantage = p["collaborative_advantage"] * level / 4.0
-    overhead = p["stage_overhead"] * (1.0 - (level - 1.0) / 4.0)
-    pooling = np.where(level >= 4, 0.75 + 0.5 * funding_flexibility, 1.0)
-    return np.clip(advantage * (1.0 - overhead) * pooling, 0.0, None) * (1.0 + 0.5 * steer)
+    overhead = np.clip(p["stage_overhead"] * (1.0 - (level - 1.0) / 4.0), 0.0, 1.0)
+    return advantage, overhead
 
 
-def run_projects(ties, orgs, convening: float, factor: np.ndarray, draws: np.ndarray) -> JointWorkResult:
-    """Joint projects of every pair, in NumPy (the reference for ``run_projects_compiled``).
-
-    ``ties.investment`` must already be set (``invest``); ``draws`` holds one
-    uniform random number per pair.
-    """
-    a, b = ties.a, ties.b
-    x_a = ties.investment[0::2]
-    x_b = ties.investment[1::2]
-    level = ties.level[0::2]
-    both = x_a * x_b
-    attempted = both > 0
-    mutual = np.sqrt(both)
-    balance = np.minimum(x_a, x_b) / np.maximum(np.maximum(x_a, x_b), 1e-300)
-    mutual_trust = np.minimum(ties.trust[0::2], ties.trust[1::2])
-    p_success = mutual / (mutual + EFFORT_SCALE) * balance * (0.3 + 0.4 * mutual_trust + 0.3 * convening)
-    success = attempted & (draws < p_success)
-    output = success * (x_a + x_b) * factor[level]
-
-    # Kept commitments: did the partner put as large a share of its capacity into
-    # joint work as I did? A failed project delivers half of what was promised.
-    share_of_a = orgs.effort_joint[a]
-    share_of_b = orgs.effort_joint[b]
-    delivered = 0.5 + 0.5 * success
-    kept_by_a = (x_b > 0) * np.minimum(1.0, share_of_b / np.maximum(share_of_a, 1e-12)) * delivered
-    kept_by_b = (x_a > 0) * np.minimum(1.0, share_of_a / np.maximum(share_of_b, 1e-12)) * delivered
-
-    # Benefits are shared by voice; a partner whose share of the effort was larger perceives unfairness.
-    total_voice = orgs.voice[a] + orgs.voice[b]
-    share_a = np.divide(orgs.voice[a], total_voice, out=np.zeros_like(total_voice), where=total_voice > 0)
-    contribution_a = x_a / np.maximum(x_a + x_b, 1e-300)
-    gap = (contribution_a - share_a) * success
-    acute = orgs.acute
-    n_sys = orgs.n_systems
-    return JointWorkResult(
-        attempted=attempted,
-        success=success,
-        kept_by_a=kept_by_a,
-        kept_by_b=kept_by_b,
-        share_a=share_a,
-        inflow=(np.bincount(ties.system_a, weights=0.5 * output, minlength=n_sys)
-                + np.bincount(ties.system_b, weights=0.5 * output, minlength=n_sys)),
-        tried=ties.per_org_from_pairs(attempted.astype(float)),
-        won=ties.per_org_from_pairs(success.astype(float)),
-        unfair=ties.per_org_from_pairs(np.maximum(gap, 0.0), np.maximum(-gap, 0.0)),
-        acute_weight=float(((share_a * acute[a] + (1.0 - share_a) * acute[b]) * success).sum()),
-    )
+def clarity(orgs, p: dict) -> np.ndarray:
+    """How clear a steer each organisation works to: national asks it received, or the plan it signed."""
+    return p["steer_strength"] * np.maximum(orgs.steer, 0.5 * orgs.shared_purpose)
 
 
-def run_projects_compiled(ties, orgs, convening: float, factor: np.ndarray, draws: np.ndarray,
-                          level_sum: np.ndarray | None = None) -> JointWorkResult:
-    """``invest`` then ``run_projects`` in one compiled loop (``abm.kernels``); same results.
-
-    ``level_sum`` (each organisation's summed tie levels) is computed if not given.
-    """
-    if level_sum is None:
-        level_sum, _, _ = kernels.organisation_tie_summary(
-            ties.src, ties.level, ties.trust, ties.record, ties.active, ties.n_orgs)
-    (success, attempted, kept_by_a, kept_by_b, share_a, inflow, tried, won, unfair,
-     acute_weight) = kernels.joint_projects(
-        ties.a, ties.b, ties.level, ties.trust, orgs.joint_work, level_sum, orgs.effort_joint,
-        orgs.voice, orgs.acute, ties.system_a, ties.system_b, draws, convening, factor,
-        EFFORT_SCALE, ties.investment, ties.n_orgs, orgs.n_systems)
+def run_projects(model, draws: np.ndarray) -> JointWorkResult:
+    """Invest joint work by level, run one project per pair and tally what it built."""
+    ties, orgs, p = model.ties, model.orgs, model.p
+    advantage, overhead = level_advantage(p)
+    prevention_funding = np.minimum(1.0, 0.25 + 3.0 * model.pooled_share)
+    out = _projects(a=ties.a, b=ties.b, level=ties.level, trust=ties.trust, joint_work=orgs.joint_work,
+                    level_sum=orgs.level_sum, effort_joint=orgs.effort_joint, voice=orgs.voice,
+                    acute=orgs.acute, clarity=clarity(orgs, p), system_a=ties.system_a,
+                    system_b=ties.system_b, draws=draws, advantage=advantage, overhead=overhead,
+                    mix=ties.channel_mix, prevention_funding=prevention_funding,
+                    effort_scale=EFFORT_SCALE, investment=ties.investment, n_orgs=ties.n_orgs,
+                    n_systems=orgs.n_systems)
+    success, attempted, kept_by_a, kept_by_b, share_a, inflow, tried, won, unfair, acute_weight = out
     return JointWorkResult(attempted, success, kept_by_a, kept_by_b, share_a, inflow, tried, won,
                            unfair, float(acute_weight))
+
+
+@njit(cache=True)
+def _projects(a, b, level, trust, joint_work, level_sum, effort_joint, voice, acute, clarity, system_a,
+              system_b, draws, advantage, overhead, mix, prevention_funding, effort_scale, investment,
+              n_orgs, n_systems):
+    n_pairs = a.size
+    n_channels = mix.shape[1]
+    success = np.zeros(n_pairs, dtype=np.bool_)
+    attempted = np.zeros(n_pairs, dtype=np.bool_)
+    kept_by_a = np.zeros(n_pairs)
+    kept_by_b = np.zeros(n_pairs)
+    share_a = np.zeros(n_pairs)
+    inflow = np.zeros((n_channels, n_systems))
+    tried = np.zeros(n_orgs)
+    won = np.zeros(n_orgs)
+    unfair = np.zeros(n_orgs)
+    acute_weight = 0.0
+    for k in range(n_pairs):
+        i = a[k]
+        j = b[k]
+        lv = level[2 * k]
+        x_a = 0.0
+        x_b = 0.0
+        if lv > 0:
+            if level_sum[i] > 0:
+                x_a = joint_work[i] * lv / level_sum[i]
+            if level_sum[j] > 0:
+                x_b = joint_work[j] * lv / level_sum[j]
+        investment[2 * k] = x_a
+        investment[2 * k + 1] = x_b
+        total_voice = voice[i] + voice[j]
+        s_a = voice[i] / total_voice if total_voice > 0 else 0.0
+        share_a[k] = s_a
+        both = x_a * x_b
+        ok = False
+        if both > 0:
+            attempted[k] = True
+            tried[i] += 1.0
+            tried[j] += 1.0
+            mutual = np.sqrt(both)
+            balance = min(x_a, x_b) / max(x_a, x_b)
+            mutual_trust = min(trust[2 * k], trust[2 * k + 1])
+            chance = mutual / (mutual + effort_scale) * balance * (0.3 + 0.7 * mutual_trust)
+            ok = draws[k] < chance
+        delivered = 1.0 if ok else 0.5
+        if x_b > 0:
+            kept_by_a[k] = min(1.0, effort_joint[j] / max(effort_joint[i], 1e-12)) * delivered
+        if x_a > 0:
+            kept_by_b[k] = min(1.0, effort_joint[i] / max(effort_joint[j], 1e-12)) * delivered
+        if ok:
+            success[k] = True
+            won[i] += 1.0
+            won[j] += 1.0
+            steer = min(clarity[i], clarity[j])
+            out = (x_a + x_b) * advantage[lv] * (1.0 - overhead[lv] * (1.0 - steer))
+            for c in range(n_channels):
+                share = out * mix[k, c]
+                if c == n_channels - 1:
+                    inflow[c, system_a[k]] += 0.5 * share * prevention_funding[system_a[k]]
+                    inflow[c, system_b[k]] += 0.5 * share * prevention_funding[system_b[k]]
+                else:
+                    inflow[c, system_a[k]] += 0.5 * share
+                    inflow[c, system_b[k]] += 0.5 * share
+            gap = x_a / (x_a + x_b) - s_a
+            if gap > 0:
+                unfair[i] += gap
+            else:
+                unfair[j] -= gap
+            if acute[i]:
+                acute_weight += s_a
+            if acute[j]:
+                acute_weight += 1.0 - s_a
+    return success, attempted, kept_by_a, kept_by_b, share_a, inflow, tried, won, unfair, acute_weight
 
 
 def sharing_and_wins(orgs, result: JointWorkResult) -> None:
@@ -146,25 +167,3 @@ def sharing_and_wins(orgs, result: JointWorkResult) -> None:
     mean_unfair = np.divide(result.unfair, result.won, out=np.zeros_like(result.unfair), where=result.won > 0)
     orgs.unfairness += 0.1 * (mean_unfair - orgs.unfairness)
     orgs.wins += 0.1 * (result.win_rate - orgs.wins)
-
-
-class CapabilityPipeline:
-    """Shared capability stock per ICS, fed by joint output after a delay."""
-
-    def __init__(self, n_systems: int, delay: int, decay: float, initial_stock: float = 0.0):
-        self.delay = delay
-        self.decay = decay
-        # start in steady state: past joint work keeps the initial stock topped up
-        self.pipeline = np.full((delay, n_systems), initial_stock * decay)
-        self.stock = np.full(n_systems, float(initial_stock))
-        self._slot = 0
-
-    def add(self, inflow_by_system: np.ndarray) -> None:
-        """Put this month's output in; what went in ``delay`` months ago matures."""
-        matured = self.pipeline[self._slot].copy()
-        self.pipeline[self._slot] = inflow_by_system
-        self._slot = (self._slot + 1) % self.delay
-        self.stock = self.stock * (1.0 - self.decay) + matured
-
-    def in_progress(self) -> np.ndarray:
-        return self.pipeline.sum(axis=0)

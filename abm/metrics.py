@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from .network import LEVELS
-from . import kernels
 
 MODEL_METRICS: dict[str, str] = {
     "trust_mean": "Mean trust over all active directed ties (0-1)",
@@ -26,32 +26,50 @@ MODEL_METRICS: dict[str, str] = {
     "joint_projects": "Joint projects that succeeded this month",
     "joint_work_share": "Mean share of discretionary capacity put into joint work",
     "gaming_share": "Mean share of discretionary capacity put into gaming",
-    "capability": "Mean shared capability (0-1) of the ICSs",
-    "system_outcome": "Mean system outcome of the ICSs (0-1)",
+    "capability": "Mean capability (0-1) over the three channels and the ICSs",
+    "capability_flow": "Mean patient-flow capability of the ICSs (0-1)",
+    "capability_workforce": "Mean workforce capability of the ICSs (0-1)",
+    "capability_prevention": "Mean prevention capability of the ICSs (0-1)",
+    "emergency_admissions": "Emergency admissions per 1,000 people this month (population-weighted mean of the ICSs)",
+    "delayed_discharge_days": "Bed-days of patients fit for discharge per 1,000 people this month (population-weighted)",
+    "vacancy_rate": "NHS vacancy rate (population-weighted mean of the ICSs)",
+    "system_outcome": "Mean system outcome of the ICSs (0-1): admissions, delayed discharges and care quality",
     "org_performance": "Mean true performance of organisations (0-1)",
     "reported_performance": "Mean reported performance of organisations (0-1)",
+    "gaming_gap": "Mean reported minus true performance of the NHS providers in league tables (0-1 scale)",
     "gaming_detected": "Organisations detected gaming this month",
+    "inspections": "Inspections this month",
     "sanctions": "Sanctions imposed this month",
     "compliance_burden": "Mean management capacity consumed by compliance with oversight (share of full capacity)",
     "pressure_mean": "Mean operational and financial pressure (0-1)",
     "voice_gini": "Gini of voice within ICSs (mean over ICSs)",
     "acute_decision_share": "Share of realised joint decisions' weight held by acute trusts",
     "council_vcse_inclusion": "Mean continuum level / 4 of the ties from councils and VCSE bodies to their partners",
+    "plan_membership": "Share of organisations signed up to their ICB's joint plan",
+    "shared_purpose": "Mean shared purpose of organisations (0-1)",
+    "pooled_share": "Mean share of budgets pooled by the ICBs (0-1)",
+    "belief_inspection": "Mean believed monthly chance of inspection, over bodies a regulator covers",
+    "org_stake": "Mean believed stake of an organisation's own published score, over providers in league tables",
 }
 
 AGENT_COLUMNS = ("kind", "system", "place", "turf", "trust_given", "trust_received", "voice",
-                 "pressure", "true_performance", "reported_performance", "segment", "joint_work_share")
+                 "pressure", "true_performance", "reported_performance", "segment", "joint_work_share",
+                 "gaming_share", "in_plan", "shared_purpose")
 
 
 def model_metrics(model) -> dict[str, float]:
     orgs = model.orgs
     act_org = orgs.active
-    trust_sum, n_active, counts, incl_sum, incl_n = kernels.tie_metrics(
+    trust_sum, n_active, counts, incl_sum, incl_n = _tie_sums(
         model.ties.trust, model.ties.level, model.ties.active, model.inclusion_ties)
     n_pairs = max(int(counts.sum()), 1)
     disc = np.maximum(orgs.discretionary, 1e-12)
     result = model.joint_work_result
     successes = int(result.success.sum()) if result is not None else 0
+    channels = model.channels
+    people = model.population / model.population.sum()
+    league = act_org & orgs.in_league_table
+    covered = act_org & (orgs.covered_by("overseer") | orgs.covered_by("inspector"))
     return {
         "trust_mean": trust_sum / n_active if n_active else 0.0,
         "turf_mean": float(orgs.turf[act_org].mean()),
@@ -60,17 +78,30 @@ def model_metrics(model) -> dict[str, float]:
         "joint_projects": successes,
         "joint_work_share": float((orgs.joint_work / disc)[act_org].mean()),
         "gaming_share": float((orgs.gaming_work / disc)[act_org].mean()),
-        "capability": float(model.capability.mean()),
+        "capability": float(channels.capability.mean()),
+        "capability_flow": float(channels.capability[0].mean()),
+        "capability_workforce": float(channels.capability[1].mean()),
+        "capability_prevention": float(channels.capability[2].mean()),
+        "emergency_admissions": float(people @ channels.admissions),
+        "delayed_discharge_days": float(people @ channels.delayed_days),
+        "vacancy_rate": float(people @ channels.vacancy_rate),
         "system_outcome": float(model.system_outcome.mean()),
         "org_performance": float(orgs.true_performance[act_org].mean()),
         "reported_performance": float(orgs.reported_performance[act_org].mean()),
-        "gaming_detected": int(orgs.gaming_detected.sum()),
+        "gaming_gap": float((orgs.reported_performance - orgs.true_performance)[league].mean()) if league.any() else 0.0,
+        "gaming_detected": int(orgs.caught_gaming.sum()),
+        "inspections": int(orgs.inspected.sum()),
         "sanctions": int(orgs.sanctioned.sum()),
         "compliance_burden": float(orgs.compliance[act_org].mean()),
         "pressure_mean": float(orgs.pressure[act_org].mean()),
         "voice_gini": model.voice_gini,
         "acute_decision_share": result.acute_weight / successes if successes else 0.0,
         "council_vcse_inclusion": incl_sum / (4.0 * incl_n) if incl_n else 0.0,
+        "plan_membership": float(orgs.in_plan[act_org].mean()),
+        "shared_purpose": float(orgs.shared_purpose[act_org].mean()),
+        "pooled_share": float(model.pooled_share.mean()),
+        "belief_inspection": float(model.beliefs.inspection[covered].mean()) if covered.any() else 0.0,
+        "org_stake": float(model.beliefs.org_stake[league].mean()) if league.any() else 0.0,
     }
 
 
@@ -130,7 +161,7 @@ class MetricsCollector:
 
 def agent_snapshot(model) -> dict:
     orgs, ties = model.orgs, model.ties
-    given, received = kernels.trust_by_organisation(ties.src, ties.dst, ties.trust, ties.active, orgs.n)
+    given, received = _trust_by_organisation(ties.src, ties.dst, ties.trust, ties.active, orgs.n)
     return {
         "active": orgs.active.copy(),
         "turf": orgs.turf.copy(),
@@ -142,6 +173,9 @@ def agent_snapshot(model) -> dict:
         "reported_performance": orgs.reported_performance.copy(),
         "segment": orgs.segment.copy(),
         "joint_work_share": orgs.joint_work / np.maximum(orgs.discretionary, 1e-12),
+        "gaming_share": orgs.gaming_work / np.maximum(orgs.discretionary, 1e-12),
+        "in_plan": orgs.in_plan.copy(),
+        "shared_purpose": orgs.shared_purpose.copy(),
     }
 
 
@@ -188,3 +222,50 @@ def tie_frame(model, snap: dict) -> pd.DataFrame:
 def tie_table(model) -> pd.DataFrame:
     """The tie table now."""
     return tie_frame(model, tie_snapshot(model))
+
+
+@njit(cache=True)
+def _tie_sums(trust, level, active, inclusion):
+    """Sums for the monthly tie metrics in one pass.
+
+    Returns (trust sum over active ties, active ties, pair counts by level 0-4,
+    level sum and count of active ties on which councils or VCSE bodies take part).
+    """
+    trust_sum = 0.0
+    n_active = 0
+    counts = np.zeros(5, dtype=np.int64)
+    incl_sum = 0.0
+    incl_n = 0
+    for e in range(trust.size):
+        if not active[e]:
+            continue
+        trust_sum += trust[e]
+        n_active += 1
+        if (e & 1) == 0:
+            counts[level[e]] += 1
+        if inclusion[e]:
+            incl_sum += level[e]
+            incl_n += 1
+    return trust_sum, n_active, counts, incl_sum, incl_n
+
+
+@njit(cache=True)
+def _trust_by_organisation(src, dst, trust, active, n_orgs):
+    """Mean trust each organisation gives its partners and receives from them (0 with no ties)."""
+    given = np.zeros(n_orgs)
+    received = np.zeros(n_orgs)
+    n_given = np.zeros(n_orgs)
+    n_received = np.zeros(n_orgs)
+    for e in range(src.size):
+        if not active[e]:
+            continue
+        given[src[e]] += trust[e]
+        n_given[src[e]] += 1.0
+        received[dst[e]] += trust[e]
+        n_received[dst[e]] += 1.0
+    for i in range(n_orgs):
+        if n_given[i] > 0:
+            given[i] /= n_given[i]
+        if n_received[i] > 0:
+            received[i] /= n_received[i]
+    return given, received

@@ -1,21 +1,26 @@
-"""ICSModel: organisations, their ties, regulators and the regime, month by month.
+"""ICSModel: organisations, their ties, regulators, the ICB and the regime, month by month.
 
 One step is one month. The order within a month (docs/ODD.md, "Process
 overview and scheduling"):
 
  1. scheduled events (regime changes, mergers, turnover, cuts, shocks)
- 2. pressure and capacity
- 3. voice
- 4. oversight demands: compliance, scrutiny, inspection chances
- 5. effort choice: own targets, joint work, gaming
- 6. joint work on ties: projects, small wins, benefit sharing, delayed capability
- 7. performance (true and reported)
- 8. system outcome; oversight acts: inspections, gaming detection, sanctions; quarterly segments
- 9. trust (kept commitments, small wins, reputation)
-10. turf
-11. continuum levels
-12. learning (satisfaction against aspiration)
-13. metrics
+ 2. pressure and capacity; voice; what each organisation sees of its ties
+ 3. the ICB: every April a joint plan and pooled funds; every month forums
+ 4. the regulators' asks: compliance work
+ 5. effort choice: own targets, joint work, gaming (each kind's own rule)
+ 6. joint work on ties: projects, small wins, benefit sharing, channel output
+ 7. channels (admissions, delayed discharges, vacancies) and performance
+ 8. system outcome; the regulators act: inspections, detection, sanctions,
+    quarterly league tables
+ 9. beliefs about oversight, from what organisations and their peers saw
+10. trust (kept commitments, small wins, reputation)
+11. turf
+12. continuum levels
+13. shared purpose; learning (satisfaction against aspiration)
+14. metrics
+
+The regime's knobs are read only by the regulators (``agents.regulator``) and
+the ICB (``agents.icb``); every other step works from what they did.
 """
 
 from __future__ import annotations
@@ -26,10 +31,13 @@ from typing import Any
 import mesa
 import numpy as np
 
-from agents.organisation import ORGANISATION_KINDS, Organisation
-from agents.regulator import CQCInspector, NHSEOverseer
+from agents.kinds import ORGANISATION_KINDS
+from agents.organisation import Organisation
+from agents.regulator import CQCInspector, NHSEOverseer, Regulator
 
-from . import effort, joint_work, kernels, oversight, performance, pressure, trust, turf, voice
+from . import continuum, effort, joint_work, oversight, performance, pressure, trust, turf, voice  # noqa: F401 (trust registers its rule)
+from .beliefs import Beliefs
+from .channels import DELAYS_REFERENCE, Channels
 from .events import ScheduledEvent, check_event
 from .metrics import MetricsCollector, tie_table
 from .network import TieNetwork
@@ -37,10 +45,11 @@ from .parameters import REGIME_KNOBS, validate_parameters
 from .regimes import Regime, resolve_regime
 from .rules import resolve_rules
 from .state import OrganisationArrays
-from .structure import build_structure
+from .structure import build_structure, draw_heterogeneity, stylised_configs
 
-SANCTION_DECAY = 0.9   # assumption: a sanction's effect on turf halves in about 7 months
-SUPPORT_DECAY = 0.9    # assumption: improvement support fades likewise
+#: decisions a kind of organisation may override (class methods over its rows)
+DECISIONS = ("effort_utilities", "plan_participation")
+DIRECTION_NOISE = 0.03  # assumption: the two directions of a pair's initial trust differ a little
 
 
 def _unpack_event(item) -> tuple:
@@ -105,30 +114,43 @@ class ICSModel(mesa.Model):
                 raise ValueError(f"extra_organisations[{cls.__name__}]: count {count!r} must be a whole number >= 0")
 
         # --- structure ---------------------------------------------------------
-        structure = build_structure(p, kinds, extra, self.rng)
+        configs, shared = stylised_configs(p)
+        self.ics_names = [c.name for c in configs]
+        self.population = np.array([c.population for c in configs], dtype=float)
+        self.deprivation = np.array([c.deprivation for c in configs], dtype=float)
+        self.first_wave = np.array([c.first_wave for c in configs], dtype=bool)
+        structure = build_structure(configs, shared, kinds, extra, p["place_degree"], self.rng)
         self.n_places = structure.n_places
         self.place_system = np.array(structure.place_system, dtype=np.int64)
         self.organisations: list[Organisation] = [
             spec.cls(self, index=i, system=spec.system, place=spec.place, systems=spec.systems)
             for i, spec in enumerate(structure.specs)
         ]
-        self.orgs = OrganisationArrays(self.organisations, p["n_systems"])
+        self.orgs = OrganisationArrays(self.organisations, len(configs))
+        draw_heterogeneity(self.orgs, p, self.rng)
         self.agent_ids = np.array([o.unique_id for o in self.organisations])
+        self._rows_by_class = {}
+        for o in self.organisations:
+            self._rows_by_class.setdefault(type(o), []).append(o.index)
+        self._rows_by_class = {cls: np.array(rows) for cls, rows in self._rows_by_class.items()}
+        self._all_rows = np.arange(len(self.organisations))
         system_tier = np.array([o.tier == "system" for o in self.organisations])
-        self.ties = TieNetwork(structure.pairs, len(self.organisations), self.orgs.system, system_tier)
+        self.ties = TieNetwork(structure.pairs, len(self.organisations), self.orgs.system, system_tier,
+                               self.orgs.channels, self.orgs.is_icb)
+        self.icb_class = kinds["icb"]
         regulator_classes = regulators if regulators is not None else [NHSEOverseer, CQCInspector]
+        for cls in regulator_classes:
+            if not (isinstance(cls, type) and issubclass(cls, Regulator)):
+                raise TypeError(f"regulators: {cls!r} is not a Regulator subclass")
         self.regulators = [cls(self) for cls in regulator_classes]
 
         self._voice_gini_of = None
         # ties from councils and VCSE bodies to their partners (their inclusion)
         self.inclusion_ties = self.orgs.is_kind("local_authority", "vcse", "vcse_alliance")[self.ties.src]
+        self.beliefs = Beliefs(self.orgs)
+        self.publication = None
+        self.pooled_share = np.zeros(self.orgs.n_systems)
         self._initialise_state()
-        self.capability_pipeline = joint_work.CapabilityPipeline(
-            p["n_systems"], p["capability_delay"], p["capability_decay"],
-            initial_stock=performance.INITIAL_CAPABILITY_PER_TRUST * p["initial_trust"])
-        self.capability = performance.capability_level(self.capability_pipeline.stock)
-        performance.settle_performance(self.orgs, self.capability)
-        self.system_outcome = performance.system_outcome(self.orgs, self.capability)
         self.joint_work_result: joint_work.JointWorkResult | None = None  # what joint work did last month
         self._schedule: list[ScheduledEvent] = []
         for item in events or []:
@@ -143,15 +165,45 @@ class ICSModel(mesa.Model):
         p, orgs, ties, rng = self.p, self.orgs, self.ties, self.rng
         orgs.base_turf[:] = np.clip(p["initial_turf"] * orgs.turf_disposition, 0.0, 1.0)
         orgs.turf[:] = np.clip(orgs.base_turf + rng.normal(0.0, 0.05, orgs.n), 0.0, 1.0)
-        ties.trust[:] = np.clip(p["initial_trust"] + rng.normal(0.0, 0.05, ties.n), 0.0, 1.0)
-        ties.record[:] = p["initial_trust"]
+        # prior joint working differs by pair (and a little by direction); first-wave systems have more
+        history = p["initial_trust"] + p["trust_spread"] * rng.normal(0.0, 1.0, ties.n_pairs)
+        history += 0.1 * self.first_wave[ties.system_a]
+        ties.trust[:] = np.clip(np.repeat(history, 2) + rng.normal(0.0, DIRECTION_NOISE, ties.n), 0.0, 1.0)
+        ties.record[:] = ties.trust
+        self.initial_trust_by_system = np.bincount(ties.system_a, weights=history, minlength=orgs.n_systems) / \
+            np.maximum(np.bincount(ties.system_a, minlength=orgs.n_systems), 1)
         # Organisations that sit together at the ICB/ICP table start connected.
         ties.level[:] = np.repeat(ties.table_pair, 2).astype(np.int8)
-        pressure.update_pressure(orgs, p, 0)
+        self.channels = Channels(self)
+        pressure.update_pressure(orgs, p, 0, self.channels.vacancy_rate)
+        self.channels.update(self, p["winter_pressure"] * pressure.winter_wave(0))
+        pressure.update_pressure(orgs, p, 0, self.channels.vacancy_rate)
         voice.update_voice(orgs, p)
+        ties.summarise(orgs)
+        performance.settle_performance(orgs, self.channels.delayed_days / DELAYS_REFERENCE)
+        self.system_outcome = self.channels.system_outcome(orgs)
+        self.plan_baseline = self.system_outcome.copy()
+        self.plan_track_record = np.zeros(orgs.n_systems)
+        self.icb_class.agree_plans(self)
+        orgs.shared_purpose[:] = orgs.in_plan * p["initial_trust"]
+        self.icb_class.pool_funds(self)
         orgs.discretionary[:] = orgs.capacity
         orgs.aspiration[:] = 0.5
         orgs.payoff[:] = 0.5
+
+    def decide(self, decision: str) -> np.ndarray:
+        """Run one decision (``DECISIONS``) for every organisation, each kind by its own class method.
+
+        The base rule runs once over all rows; a kind that overrides it
+        replaces the rows of its own organisations.
+        """
+        base = getattr(Organisation, decision)
+        result = base(self, self._all_rows)
+        for cls, rows in self._rows_by_class.items():
+            method = getattr(cls, decision)
+            if method.__func__ is not base.__func__:
+                result[rows] = method(self, rows)
+        return result
 
     # ------------------------------------------------------------------ regime
     @property
@@ -245,117 +297,56 @@ class ICSModel(mesa.Model):
         while self._schedule and self._schedule[0].month <= month:
             event = self._schedule.pop(0)
             self._apply_event(event.kind, event.options)
-        regime = self._regime
 
-        # 2-3. pressure, capacity, voice
-        pressure.update_pressure(orgs, p, month)
+        # 2. pressure, capacity, voice, what each organisation sees of its ties
+        pressure.update_pressure(orgs, p, month, self.channels.vacancy_rate)
         voice.update_voice(orgs, p)
+        ties.summarise(orgs)
 
-        # 4. oversight demands
-        demand = oversight.demands(self)
-        convening = p["convening_strength"] * regime.oversight_intensity
-        steer = p["steer_strength"] * regime.oversight_intensity * regime.prescriptiveness
+        # 3. the ICB: a joint plan and pooled funds every April, forums every month
+        icb = self.icb_class
+        if month % 12 == 1:
+            icb.agree_plans(self)
+            icb.pool_funds(self)
+        mandated = sum(regulator.forums(self) for regulator in self.regulators)
+        convened = icb.convene(self, mandated)
+
+        # 4. the regulators' asks
+        oversight.demands(self)
 
         # 5. effort choice
-        level_sum, expected, has_partners = kernels.organisation_tie_summary(
-            ties.src, ties.level, ties.trust, ties.record, ties.active, ties.n_orgs)
-        utilities = effort.effort_utilities(orgs, expected, has_partners, regime, p, demand.inspection_rate)
-        shares = self.rules["effort_choice"](utilities, orgs.propensity, p)
-        # a stronger steer makes each unit of effort count for more
-        orgs.own_work[:] = shares[:, effort.OWN] * orgs.discretionary * (1.0 + 0.5 * steer)
-        orgs.joint_work[:] = shares[:, effort.JOINT] * orgs.discretionary
-        orgs.gaming_work[:] = shares[:, effort.GAMING] * orgs.discretionary
-        total = np.maximum(orgs.capacity, 1e-12)
-        orgs.effort_own[:] = shares[:, effort.OWN] * orgs.discretionary / total
-        orgs.effort_joint[:] = orgs.joint_work / total
-        orgs.effort_gaming[:] = orgs.gaming_work / total
-        orgs.effort_compliance[:] = orgs.compliance / total
+        shares = self.rules["effort_choice"](self.decide("effort_utilities"), orgs.propensity, p)
+        effort.allocate(orgs, shares)
 
         # 6. joint work
-        factor = joint_work.level_output_factor(p, regime.funding_flexibility, steer)
-        result = joint_work.run_projects_compiled(ties, orgs, convening, factor, rng.random(ties.n_pairs, dtype=np.float32), level_sum)
+        result = joint_work.run_projects(self, rng.random(ties.n_pairs, dtype=np.float32))
         joint_work.sharing_and_wins(orgs, result)
         self.joint_work_result = result
+
+        # 7. channels and performance
         n_in_system = np.maximum(np.bincount(orgs.system, weights=orgs.active, minlength=orgs.n_systems), 1)
-        self.capability_pipeline.add(result.inflow / n_in_system)
-        self.capability = performance.capability_level(self.capability_pipeline.stock)
+        self.channels.add(result.inflow, n_in_system)
+        self.channels.update(self, p["winter_pressure"] * pressure.winter_wave(month))
+        performance.update_performance(orgs, self.channels.delayed_days / DELAYS_REFERENCE, p)
 
-        # 7. performance
-        orgs.sanction_stock *= SANCTION_DECAY
-        orgs.support *= SUPPORT_DECAY
-        performance.update_performance(orgs, self.capability, p)
+        # 8. system outcome; the regulators act
+        self.system_outcome = self.channels.system_outcome(orgs)
+        oversight.act(self)
 
-        # 8. oversight acts
-        self.system_outcome = performance.system_outcome(orgs, self.capability)
-        detected = oversight.act(self, demand.covered)
+        # 9-12. beliefs, trust, turf, continuum
+        self.beliefs.update(orgs, self.publication, p["belief_learning_rate"])
+        self.rules["trust_update"](ties, result, orgs.caught_gaming, p)
+        turf.update_turf(orgs, self.rules["turf_target"](turf.drivers(orgs), p), p)
+        continuum.update_levels(ties, orgs.turf, result.attempted, convened,
+                                rng.random(ties.n_pairs, dtype=np.float32), p)
 
-        # 9. trust
-        self._update_trust(result, detected)
-
-        # 10. turf
-        drivers = {
-            "base": orgs.base_turf,
-            "scrutiny": orgs.scrutiny,
-            "sanctions": np.minimum(orgs.sanction_stock, 1.0),
-            "scarcity": turf.scarcity(orgs, regime),
-            "unfairness": orgs.unfairness,
-            "wins": orgs.wins,
-            "shared_purpose": np.full(orgs.n, regime.system_focus),
-        }
-        turf.update_turf(orgs, self.rules["turf_target"](drivers, p), p)
-
-        # 11. continuum (mandated forums hold partners of the ICB/ICP table at least at connecting)
-        draws_up = rng.random(ties.n_pairs, dtype=np.float32)
-        draws_convene = np.ones(ties.n_pairs, dtype=np.float32)
-        draws_convene[ties.table_pairs] = rng.random(ties.table_pairs.size, dtype=np.float32)
-        kernels.update_levels(ties.a, ties.b, ties.trust, orgs.turf, ties.level, result.attempted,
-                              ties.table_pair, ties.active, draws_up, draws_convene, p["readiness_step"],
-                              p["continuum_hysteresis"], p["step_up_probability"], convening)
-
-        # 12. learning
-        focus = regime.system_focus
-        orgs.payoff[:] = ((1.0 - focus) * orgs.reported_performance + focus * self.system_outcome[orgs.system]
-                          - 0.5 * orgs.sanctioned)
+        # 13. shared purpose and learning
+        icb.update_shared_purpose(self)
+        orgs.payoff[:] = effort.payoff(orgs, self.system_outcome)
         effort.learn(orgs, shares, p)
 
-        # 13. metrics
+        # 14. metrics
         self.datacollector.collect(self)
-
-    def _update_trust(self, result, detected: np.ndarray) -> None:
-        """Trust moves towards what each organisation observed of each partner this month.
-
-        Observations: kept commitments in joint work (weight 1 where one invested);
-        reputation: a third party seen succeeding in joint work with others
-        (good, weight ``reputation_weight`` x its win rate) or detected gaming
-        (bad, weight ``reputation_weight`` x ``negativity_bias``). Then the
-        trust rule, and small wins raise both partners' trust.
-        """
-        p, ties = self.p, self.ties
-        bad_weight = min(1.0, p["reputation_weight"] * p["negativity_bias"])
-        if self.rules["trust_update"] is trust.asymmetric_trust_update:
-            kernels.update_trust(
-                ties.src, ties.dst, ties.trust, ties.damage, ties.record, ties.investment,
-                result.kept_by_a, result.kept_by_b, result.success, result.win_rate, detected,
-                p["record_smoothing"], p["reputation_weight"], bad_weight, p["trust_build_rate"],
-                p["trust_erosion_rate"], p["damage_gain"], p["damage_decay"], p["small_win_boost"])
-            return
-        obs, weight = self._trust_observations(result, detected, bad_weight)
-        ties.trust[:], ties.damage[:] = self.rules["trust_update"](ties.trust, ties.damage, obs, weight, p)
-        win = np.repeat(result.success, 2)
-        ties.trust += p["small_win_boost"] * win * np.maximum(1.0 - ties.damage - ties.trust, 0.0)
-
-    def _trust_observations(self, result, detected, bad_weight):
-        """This month's observation of each partner and its weight (and the record update)."""
-        p, ties = self.p, self.ties
-        observed = ties.investment > 0
-        kept = np.empty(ties.n)
-        kept[0::2] = result.kept_by_a
-        kept[1::2] = result.kept_by_b
-        ties.record += p["record_smoothing"] * observed * (kept - ties.record)
-        good_weight = (p["reputation_weight"] * result.win_rate)[ties.dst] * ~observed
-        weight = observed + good_weight + bad_weight * detected[ties.dst]
-        obs = (observed * kept + good_weight) / np.maximum(weight, 1e-12)
-        return obs, np.minimum(weight, 1.0)
 
     # ------------------------------------------------------------------ views
     def tie_table(self):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import networkx as nx
 import numpy as np
+from numba import njit
 
 LEVELS = ("none", "connecting", "cooperating", "coordinating", "collaborating")
 
@@ -19,8 +20,10 @@ class TieNetwork:
     """Arrays of directed ties among ``n_orgs`` organisations."""
 
     def __init__(self, pairs: np.ndarray, n_orgs: int, system: np.ndarray | None = None,
-                 system_tier: np.ndarray | None = None):
-        """``system`` (home ICS) and ``system_tier`` (sits at the ICB/ICP table) are per organisation."""
+                 system_tier: np.ndarray | None = None, channels: np.ndarray | None = None,
+                 is_icb: np.ndarray | None = None):
+        """Per organisation: ``system`` (home ICS), ``system_tier`` (sits at the ICB/ICP table),
+        ``channels`` (how much its joint work feeds each channel) and ``is_icb``."""
         pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
         self.n_orgs = n_orgs
         self.n_pairs = len(pairs)
@@ -38,6 +41,16 @@ class TieNetwork:
         self.system_b = system[self.b]
         self.table_pair = system_tier[self.a] & system_tier[self.b]     # both sit at the ICB/ICP table
         self.table_pairs = np.flatnonzero(self.table_pair)
+        channels = np.ones((n_orgs, 3)) if channels is None else np.asarray(channels, dtype=float)
+        mix = channels[self.a] * channels[self.b]
+        total = mix.sum(axis=1, keepdims=True)
+        # the channels a pair's joint work feeds: the product of the two sides', as shares
+        self.channel_mix = np.divide(mix, total, out=np.full_like(mix, 1.0 / mix.shape[1]), where=total > 0)
+        is_icb = np.zeros(n_orgs, dtype=bool) if is_icb is None else np.asarray(is_icb)
+        # the tie from each organisation to its own ICB (-1 where it has none)
+        self.to_icb = np.full(n_orgs, -1, dtype=np.int64)
+        to_own_icb = np.flatnonzero(is_icb[self.dst] & (system[self.dst] == system[self.src]))
+        self.to_icb[self.src[to_own_icb]] = to_own_icb
         n = 2 * self.n_pairs
         self.trust = np.zeros(n)
         self.damage = np.zeros(n)
@@ -85,6 +98,15 @@ class TieNetwork:
         """Mean over each organisation's incoming ties (0 where it has none)."""
         return self.sum_by_target(values) / np.maximum(self.in_degree, 1)
 
+    def summarise(self, orgs) -> None:
+        """Per organisation, from its ties: summed levels, expected reciprocity, partners, trust in its ICB."""
+        orgs.level_sum[:], orgs.expected_reciprocity[:], orgs.has_partners[:] = _summary(
+            src=self.src, level=self.level, trust=self.trust, record=self.record, active=self.active,
+            n_orgs=self.n_orgs)
+        has = self.to_icb >= 0
+        orgs.trust_in_icb[:] = np.where(has, self.trust[np.maximum(self.to_icb, 0)], 0.0)
+        orgs.trust_in_icb[orgs.is_icb] = 1.0
+
     def to_networkx(self, organisations=None) -> nx.DiGraph:
         """The active ties as a networkx DiGraph with trust and level on each edge."""
         g = nx.DiGraph()
@@ -99,3 +121,26 @@ class TieNetwork:
             for org in organisations:
                 g.nodes[org.index].update(kind=org.kind, system=org.system, place=org.place)
         return g
+
+
+@njit(cache=True)
+def _summary(src, level, trust, record, active, n_orgs):
+    """Sum of levels of each organisation's ties, mean expected reciprocity ((trust + record) / 2),
+    and whether it has a partner at connecting or above."""
+    level_sum = np.zeros(n_orgs)
+    expected = np.zeros(n_orgs)
+    degree = np.zeros(n_orgs)
+    partners = np.zeros(n_orgs)
+    for e in range(src.size):
+        if not active[e]:
+            continue
+        i = src[e]
+        level_sum[i] += level[e]
+        expected[i] += 0.5 * (trust[e] + record[e])
+        degree[i] += 1.0
+        if level[e] > 0:
+            partners[i] = 1.0
+    for i in range(n_orgs):
+        if degree[i] > 0:
+            expected[i] /= degree[i]
+    return level_sum, expected, partners

@@ -1,83 +1,50 @@
-"""Submodel: regulators applying the accountability regime.
+"""Submodel: the oversight phases of a month, as the regulators carry them out.
 
-Demands (before organisations choose their effort):
-- compliance: covered organisations spend ``compliance_load`` x intensity x
-  (0.25 + 0.75 x prescriptiveness) of their capacity on national asks, less
-  by their earned autonomy; organisations in segment 4 spend a further
-  0.1 x intensity on intensive support (capped at 90% of capacity);
-- scrutiny felt (a turf driver): intensity x relief x (1 - system_focus / 2):
-  accountability held on system metrics spreads scrutiny over the partnership;
-- inspection chance: combined over regulators (``Regulator.inspection_rate``).
-
-Acts (after performance is known): inspections detect gaming (detected
-gaming is a sanction, and reported performance is corrected); every
-``review_interval`` months the overseer places organisations in segments
-(top segment earns autonomy; an organisation in segment 4 enters intensive
-support with chance intensity, a sanction that brings improvement support) and sanctions free-riders:
-covered organisations putting under half their ICS's mean effort into joint
-work, caught with chance intensity x system_focus x ``free_rider_deterrence``.
+Before organisations choose their effort, every regulator makes its asks
+(``Regulator.ask``) and the ICB holds forums; what they take comes off
+each organisation's capacity (at most 90% of it). After performance is
+known, every regulator inspects (``Regulator.inspect``) and the overseer
+publishes its quarterly league table (``Regulator.review``). This module only
+sequences the regulators and turns what they did into what each
+organisation carries forward: reported figures corrected after a detection,
+a sanction stock, a record of being caught, and felt scrutiny. It reads no
+regime setting; the regulators do (``agents.regulator``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-SUPPORT_PER_REVIEW = 0.1   # assumption: performance support from one quarter of intensive support, at full strength
-INTENSIVE_SUPPORT_LOAD = 0.1  # assumption: capacity taken by intensive support at full intensity
+SANCTION_DECAY = 0.9   # assumption: a sanction's effect on turf halves in about 7 months
+SUPPORT_DECAY = 0.9    # assumption: improvement support fades likewise
+CAUGHT_DECAY = 0.9     # assumption: a detection raises inspection risk for about a year
+SCRUTINY_RATE = 0.2    # assumption: felt scrutiny follows what happened over about five months
+ASK_SCRUTINY = 3.0     # assumption: asks taking a third of capacity are felt as full scrutiny
 
 
-@dataclass
-class OversightDemands:
-    covered: np.ndarray          # overseen by at least one regulator
-    inspection_rate: np.ndarray  # chance of at least one inspection this month
-
-
-def demands(model) -> OversightDemands:
-    """Set each organisation's compliance work, discretionary capacity and felt scrutiny."""
-    orgs, regime, p = model.orgs, model.regime, model.p
-    covered = np.zeros(orgs.n, dtype=bool)
-    not_inspected = np.ones(orgs.n)
+def demands(model) -> None:
+    """Asks and forums: set compliance work and discretionary capacity."""
+    orgs = model.orgs
+    orgs.clear_month()
     for regulator in model.regulators:
-        covered |= regulator.covers(model)
-        not_inspected *= 1.0 - regulator.inspection_rate(model)
-    relief = 1.0 - regime.earned_autonomy * orgs.autonomy
-    asks = p["compliance_load"] * regime.oversight_intensity * (0.25 + 0.75 * regime.prescriptiveness) * relief
-    intensive = INTENSIVE_SUPPORT_LOAD * regime.oversight_intensity * (orgs.segment == 4)
-    orgs.compliance[:] = np.minimum(covered * asks + intensive, 0.9 * orgs.capacity)
+        regulator.ask(model)
+    orgs.compliance[:] = np.minimum(orgs.asks + orgs.forum_time, 0.9 * orgs.capacity)
     orgs.discretionary[:] = (orgs.capacity - orgs.compliance) * orgs.active
-    orgs.scrutiny[:] = covered * regime.oversight_intensity * relief * (1.0 - regime.system_focus / 2.0)
-    return OversightDemands(covered, 1.0 - not_inspected)
 
 
-def act(model, covered: np.ndarray) -> np.ndarray:
-    """Inspect, detect gaming, review segments and sanction; return the gaming-detected mask."""
-    orgs, regime, p, rng = model.orgs, model.regime, model.p, model.rng
-    inspected = np.zeros(orgs.n, dtype=bool)
-    detected = np.zeros(orgs.n, dtype=bool)
+def act(model) -> None:
+    """Inspections and league tables, and what organisations carry forward from them."""
+    orgs = model.orgs
+    orgs.sanction_stock *= SANCTION_DECAY
+    orgs.support *= SUPPORT_DECAY
+    orgs.caught_record *= CAUGHT_DECAY
     for regulator in model.regulators:
-        by_this, caught_gaming = regulator.inspect(model)
-        inspected |= by_this
-        detected |= caught_gaming
-    orgs.inspected[:] = inspected
-    orgs.gaming_detected[:] = detected
-    orgs.reported_performance[detected] = orgs.true_performance[detected]
-    sanctioned = detected.copy()
-
-    overseer = model.regulators[0] if model.regulators else None
-    if overseer is not None and hasattr(overseer, "segment") and model.month % overseer.review_interval == 0:
-        orgs.segment[:] = overseer.segment(model)
-        orgs.autonomy[:] = orgs.segment == 1
-        intensive = (orgs.segment == 4) & (rng.random(orgs.n) < regime.oversight_intensity)
-        orgs.support[intensive] += p["improvement_support"] * regime.oversight_intensity * SUPPORT_PER_REVIEW
-        sanctioned |= intensive
-        active = orgs.active
-        n_in_system = np.maximum(np.bincount(orgs.system, weights=active, minlength=orgs.n_systems), 1)
-        system_mean = np.bincount(orgs.system, weights=orgs.joint_work * active, minlength=orgs.n_systems) / n_in_system
-        free_riding = covered & (orgs.joint_work < 0.5 * system_mean[orgs.system])
-        chance = regime.oversight_intensity * regime.system_focus * p["free_rider_deterrence"]
-        sanctioned |= free_riding & (rng.random(orgs.n) < chance)
-    orgs.sanctioned[:] = sanctioned & orgs.active
-    orgs.sanction_stock[orgs.sanctioned] += regime.sanction_severity
-    return detected
+        regulator.inspect(model)
+    for regulator in model.regulators:
+        regulator.review(model)
+    caught = orgs.caught_gaming
+    orgs.reported_performance[caught] = orgs.true_performance[caught]
+    orgs.caught_record[caught] += 1.0
+    orgs.sanction_stock += orgs.sanction_size
+    felt = np.minimum(1.0, ASK_SCRUTINY * orgs.asks + orgs.inspected + 0.5 * (orgs.segment == 4))
+    orgs.scrutiny += SCRUTINY_RATE * (felt - orgs.scrutiny)

@@ -1,8 +1,10 @@
 """Organisation and regulator agents of the ICS model."""
 
+from .icb import IntegratedCareBoard
+from .kinds import ORGANISATION_KINDS
 from .organisation import (
-    ORGANISATION_KINDS, AcuteTrust, AmbulanceTrust, CommunityTrust, Healthwatch,
-    IntegratedCareBoard, LocalAuthority, MentalHealthTrust, Organisation,
+    AcuteTrust, AmbulanceTrust, CommunityTrust, Healthwatch,
+    LocalAuthority, MentalHealthTrust, Organisation,
     PrimaryCareNetwork, VCSEAlliance, VCSEProvider,
 )
 from .regulator import CQCInspector, NHSEOverseer, Regulator

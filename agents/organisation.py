@@ -1,19 +1,36 @@
 """Organisations at the ICS table, as Mesa agents.
 
 The model keeps each organisation's changing state in arrays (one row per
-organisation) so that a month of England (over 4,000 organisations with
-``n_vcse=60``) runs in milliseconds; an agent is the named, typed handle on its row. Its properties
+organisation) so that a month of England (over 4,000 organisations) runs in
+milliseconds; an agent is the named, typed handle on its row. Its properties
 read and write that row, so ``org.turf`` is always the model's current value.
 
 A kind of organisation is a subclass that sets class attributes: its budget,
-statutory weight, defensiveness and exposure to pressure and oversight.
-Adding a kind is a subclass of a few lines (see docs/extending.md).
+statutory weight, defensiveness, exposure to pressure, which regulators
+oversee it, which kinds it ties to and which channels of value its joint work
+feeds. Two decisions are class methods over all rows of the kind at once, so
+a subclass can change how that kind decides (see docs/extending.md):
+
+- ``effort_utilities``: how it values a unit of effort on its own targets,
+  joint work and gaming, from what it believes about oversight;
+- ``plan_participation``: how likely it is to sign up to the ICB's joint plan.
+
+Neither reads a regime knob: organisations respond to what they have
+experienced and observed (their beliefs, ``abm.beliefs``), never to the
+settings of the regime.
 """
 
 from __future__ import annotations
 
 import mesa
 import numpy as np
+
+#: kinds that sit at the ICB/ICP table and tie to one another
+TABLE_KINDS = ("icb", "acute", "mental_health", "community", "ambulance", "local_authority", "vcse_alliance")
+#: kinds that work in one place
+PLACE_KINDS = ("primary_care", "vcse", "healthwatch")
+#: channels through which joint work creates value (abm.channels)
+CHANNELS = ("flow", "workforce", "prevention")
 
 
 class Organisation(mesa.Agent):
@@ -23,12 +40,20 @@ class Organisation(mesa.Agent):
         kind: short name used in tables and plots.
         label: name a policy reader understands.
         tier: ``"system"`` (sits at the ICB/ICP table) or ``"place"`` (works in one place).
-        budget: relative budget (acute trust = 4).
+        budget: relative budget (acute trust = 4); each organisation's own
+            budget varies around it (``size_spread``).
         statutory_weight: weight of the statutory role in decisions.
         turf_disposition: multiplier on the initial and baseline turf.
         pressure_sensitivity: multiplier on operational pressure.
-        nhs_oversight: scored and segmented by the NHS England-like overseer.
-        cqc_inspected: inspected by the CQC-like inspector.
+        overseen_by: roles of the regulators that oversee it (``"overseer"``,
+            ``"inspector"``); a regulator finds what it covers by its role.
+        league_table: ranked in the overseer's provider league table (the ICB
+            is held to account separately, on its system).
+        ties_to: kinds it has a partnership with in each ICS it serves (a
+            pair is tied when either side declares the other's kind).
+        local_network: has random ties to other place-level bodies in its place.
+        channels: how much its joint work feeds patient flow, workforce and
+            prevention (a pair's project feeds the product of the two sides').
         colour: colour used by the browser view.
     """
 
@@ -39,8 +64,11 @@ class Organisation(mesa.Agent):
     statutory_weight = 1.0
     turf_disposition = 1.0
     pressure_sensitivity = 1.0
-    nhs_oversight = False
-    cqc_inspected = False
+    overseen_by: tuple[str, ...] = ()
+    league_table = False
+    ties_to: tuple[str, ...] = ()
+    local_network = False
+    channels = (0.5, 0.5, 0.5)
     colour = "#888888"
 
     def __init__(self, model, index: int, system: int, place: int, systems: tuple[int, ...]):
@@ -49,6 +77,58 @@ class Organisation(mesa.Agent):
         self.system = system          # home ICS
         self.place = place            # place id (-1 for system-level bodies)
         self.systems = systems        # every ICS the organisation serves
+
+    def step(self) -> None:
+        """Not used: ICSModel.step runs each phase of the month over all organisations at once.
+
+        Change how a kind behaves by overriding ``effort_utilities`` or
+        ``plan_participation`` in a subclass, or swap a rule
+        (docs/extending.md).
+        """
+        raise NotImplementedError(
+            "organisations do not step one by one: ICSModel.step runs each phase of the month over all "
+            "organisations as arrays; override a decision method (effort_utilities, plan_participation) "
+            "in a subclass or swap a rule instead (docs/extending.md)")
+
+    # --- decisions, vectorised over the rows of one kind --------------------
+    @classmethod
+    def effort_utilities(cls, model, rows: np.ndarray) -> np.ndarray:
+        """Perceived utility of a unit of effort on own targets, joint work and gaming (len(rows) x 3).
+
+        - own targets: urgency of pressure + the stake it believes its own
+          published score carries;
+        - joint work: willingness (expected reciprocity x (1 - turf)) x (the
+          collaborative advantage it expects, discounted by pressure's myopia,
+          + the shared purpose it has signed up to + the stake it believes the
+          system score carries) + the sanction it expects for free-riding;
+        - gaming: its score stake x how much more gaming moves a reported
+          score than real work x (1 - the sanction it expects if caught), less
+          an integrity cost that its leadership's disposition sets.
+        """
+        o, p, b = model.orgs, model.p, model.beliefs
+        pressure = o.pressure[rows]
+        horizon = 1.0 - p["myopia"] * pressure
+        willingness = o.expected_reciprocity[rows] * (1.0 - o.turf[rows])
+        caught = b.inspection[rows] * b.detection[rows] * b.sanction[rows]
+        free_rider_penalty = b.inspection[rows] * b.free_rider[rows] * b.sanction[rows]
+        u = np.empty((rows.size, 3))
+        u[:, 0] = 0.4 + 0.6 * pressure + b.org_stake[rows]
+        u[:, 1] = o.has_partners[rows] * (
+            willingness * (p["collaborative_advantage"] * horizon + o.shared_purpose[rows] + b.system_stake[rows])
+            + free_rider_penalty)
+        u[:, 2] = (b.org_stake[rows] * p["gaming_leverage"] * np.clip(1.0 - 4.0 * caught, 0.0, 1.0)
+                   - (1.0 - p["gaming_propensity"] * o.integrity_gap[rows]))
+        return u
+
+    @classmethod
+    def plan_participation(cls, model, rows: np.ndarray) -> np.ndarray:
+        """Chance of signing up to the ICB's joint plan: 0.3 + trust in the ICB - turf / 2 (clipped).
+
+        Signing a plan costs little, so most bodies that trust their ICB do;
+        a defensive body holds back (assumption).
+        """
+        o = model.orgs
+        return np.clip(0.3 + o.trust_in_icb[rows] - 0.5 * o.turf[rows], 0.0, 1.0)
 
     # --- array-backed state -------------------------------------------------
     def _get(self, name):
@@ -97,6 +177,16 @@ class Organisation(mesa.Agent):
         return int(self._get("segment"))
 
     @property
+    def in_plan(self) -> bool:
+        """Signed up to its ICB's joint plan this year."""
+        return bool(self._get("in_plan"))
+
+    @property
+    def shared_purpose(self) -> float:
+        """How far it has adopted the system's shared purpose (0-1)."""
+        return float(self._get("shared_purpose"))
+
+    @property
     def effort(self) -> dict[str, float]:
         """How capacity is split: own targets, compliance, gaming, joint work."""
         o = self.model.orgs
@@ -107,6 +197,11 @@ class Organisation(mesa.Agent):
             "gaming": float(o.effort_gaming[i]),
             "joint": float(o.effort_joint[i]),
         }
+
+    @property
+    def beliefs(self) -> dict[str, float]:
+        """What it believes about oversight, learned from what happened to it and its peers."""
+        return self.model.beliefs.of(self.index)
 
     @property
     def active(self) -> bool:
@@ -132,18 +227,8 @@ class Organisation(mesa.Agent):
         return f"<{type(self).__name__} {self.unique_id} system={self.system} place={self.place}>"
 
 
-class IntegratedCareBoard(Organisation):
-    kind = "icb"
-    label = "Integrated Care Board"
-    tier = "system"
-    # Voice comes from the ICB's statutory role as convener and commissioner; the money
-    # it allocates is spent by providers, so its own budget (running costs) is modest.
-    budget = 1.0
-    statutory_weight = 2.0
-    turf_disposition = 0.7
-    pressure_sensitivity = 0.8
-    nhs_oversight = True
-    colour = "#1f4e79"
+_ALL_LOCAL = TABLE_KINDS + PLACE_KINDS
+_NHS = ("overseer", "inspector")
 
 
 class AcuteTrust(Organisation):
@@ -154,9 +239,11 @@ class AcuteTrust(Organisation):
     statutory_weight = 1.0
     turf_disposition = 1.2
     pressure_sensitivity = 1.2
-    nhs_oversight = True
-    cqc_inspected = True
-    colour = "#005eb8"
+    overseen_by = _NHS
+    league_table = True
+    ties_to = _ALL_LOCAL
+    channels = (1.0, 1.0, 0.2)
+    colour = "#0072B2"
 
 
 class MentalHealthTrust(Organisation):
@@ -164,12 +251,13 @@ class MentalHealthTrust(Organisation):
     label = "Mental health trust"
     tier = "system"
     budget = 1.5
-    statutory_weight = 1.0
     turf_disposition = 1.0
     pressure_sensitivity = 1.1
-    nhs_oversight = True
-    cqc_inspected = True
-    colour = "#41b6e6"
+    overseen_by = _NHS
+    league_table = True
+    ties_to = _ALL_LOCAL
+    channels = (0.6, 1.0, 0.6)
+    colour = "#56B4E9"
 
 
 class CommunityTrust(Organisation):
@@ -177,12 +265,13 @@ class CommunityTrust(Organisation):
     label = "Community trust"
     tier = "system"
     budget = 1.0
-    statutory_weight = 1.0
     turf_disposition = 0.9
     pressure_sensitivity = 1.0
-    nhs_oversight = True
-    cqc_inspected = True
-    colour = "#00a9ce"
+    overseen_by = _NHS
+    league_table = True
+    ties_to = _ALL_LOCAL
+    channels = (1.0, 1.0, 0.5)
+    colour = "#009E73"
 
 
 class AmbulanceTrust(Organisation):
@@ -193,9 +282,11 @@ class AmbulanceTrust(Organisation):
     statutory_weight = 0.8
     turf_disposition = 1.0
     pressure_sensitivity = 1.3
-    nhs_oversight = True
-    cqc_inspected = True
-    colour = "#768692"
+    overseen_by = _NHS
+    league_table = True
+    ties_to = TABLE_KINDS
+    channels = (1.0, 0.6, 0.1)
+    colour = "#999999"
 
 
 class LocalAuthority(Organisation):
@@ -206,9 +297,10 @@ class LocalAuthority(Organisation):
     statutory_weight = 0.8
     turf_disposition = 1.0
     pressure_sensitivity = 1.2
-    nhs_oversight = False
-    cqc_inspected = True  # CQC assesses adult social care duties
-    colour = "#d5281b"
+    overseen_by = ("inspector",)  # CQC assesses adult social care duties
+    ties_to = _ALL_LOCAL
+    channels = (1.0, 0.4, 1.0)
+    colour = "#D55E00"
 
 
 class VCSEAlliance(Organisation):
@@ -219,7 +311,9 @@ class VCSEAlliance(Organisation):
     statutory_weight = 0.4
     turf_disposition = 0.6
     pressure_sensitivity = 1.0
-    colour = "#009639"
+    ties_to = TABLE_KINDS + ("vcse",)
+    channels = (0.4, 0.2, 1.0)
+    colour = "#E69F00"
 
 
 class VCSEProvider(Organisation):
@@ -230,7 +324,10 @@ class VCSEProvider(Organisation):
     statutory_weight = 0.2
     turf_disposition = 0.7
     pressure_sensitivity = 1.1
-    colour = "#78be20"
+    ties_to = ("icb", "local_authority", "acute", "community", "mental_health", "vcse_alliance")
+    local_network = True
+    channels = (0.5, 0.1, 1.0)
+    colour = "#F0E442"
 
 
 class PrimaryCareNetwork(Organisation):
@@ -241,8 +338,11 @@ class PrimaryCareNetwork(Organisation):
     statutory_weight = 0.3
     turf_disposition = 0.8
     pressure_sensitivity = 1.2
-    cqc_inspected = True
-    colour = "#ffb81c"
+    overseen_by = ("inspector",)
+    ties_to = ("icb", "local_authority", "acute", "community", "mental_health")
+    local_network = True
+    channels = (0.6, 0.6, 1.0)
+    colour = "#CC79A7"
 
 
 class Healthwatch(Organisation):
@@ -253,22 +353,7 @@ class Healthwatch(Organisation):
     statutory_weight = 0.3
     turf_disposition = 0.5
     pressure_sensitivity = 0.8
-    colour = "#ae2573"
-
-
-# Built-in kinds in table order. A modeller's kind needs no entry here.
-ORGANISATION_KINDS: dict[str, type[Organisation]] = {
-    cls.kind: cls
-    for cls in (
-        IntegratedCareBoard,
-        AcuteTrust,
-        MentalHealthTrust,
-        CommunityTrust,
-        AmbulanceTrust,
-        LocalAuthority,
-        VCSEAlliance,
-        VCSEProvider,
-        PrimaryCareNetwork,
-        Healthwatch,
-    )
-}
+    ties_to = ("icb", "local_authority", "acute", "community", "mental_health")
+    local_network = True
+    channels = (0.2, 0.0, 0.5)
+    colour = "#882255"

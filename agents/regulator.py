@@ -1,54 +1,132 @@
 """Regulators that apply the accountability regime, as Mesa agents.
 
-Both regulators act on all organisations they cover at once (array
-operations), so a subclass that overrides ``inspection_rate`` or ``score``
-changes the rule for every organisation in one place.
+A regulator's role (``"overseer"`` or ``"inspector"``) is an attribute, so it
+covers the organisations that name that role in ``overseen_by``, wherever it
+stands in the model's list. The regulators (and the ICB, ``agents.icb``) are
+the only code that reads the regime's knobs; what they do is what
+organisations experience:
+
+- **asks** (overseer, monthly): national asks to every body it covers take
+  compliance work: more and more detailed asks under a prescriptive regime,
+  fewer for bodies that earned autonomy. Detailed asks are also a clear
+  steer: they cut the coordination overhead of joint work between bodies
+  that received the same steer (``abm.joint_work``).
+- **inspections** (each regulator, monthly): an inspection budget that
+  grows with oversight intensity, less what improvement support uses, spread
+  over the covered bodies by risk (a low segment, being caught before) and
+  away from bodies with earned autonomy. An inspection detects gaming with a
+  chance that rises with how much the body games; a detected body is
+  sanctioned, its reported figures are corrected and its partners see it.
+  Where accountability is held on system outcomes, an inspection by the
+  overseer also checks contributions to joint work: a body putting in under
+  half its ICS's mean is sanctioned as a free-rider with a chance set by
+  ``free_rider_deterrence``.
+- **league tables** (overseer, quarterly): covered providers are scored on
+  reported performance and the system outcome, weighted by the regime's
+  ``system_focus``, and ranked into quartile segments (ties broken at random;
+  a provider in deficit is no higher than segment 3). The scores, their
+  weights and their consequences are published. Segment 1 earns autonomy;
+  segment 4 brings mandated intensive support, with a chance set by
+  intensity: a sanction that takes capacity and brings improvement help
+  from the overseer's limited support budget. ICBs are assessed apart, on
+  their system's outcome.
+- **forums** (overseer): a mandate for a number of forums per ICS, held by the
+  ICB (``agents.icb``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import mesa
 import numpy as np
 
-# Share of a month's inspection chance at full intensity (one visit every four months).
-BASE_INSPECTION_RATE = 0.25
+SUPPORT_PER_QUARTER = 0.1      # assumption: performance support from a quarter of intensive support at full strength
+INTENSIVE_SUPPORT_LOAD = 0.1    # assumption: capacity intensive support takes from a body at full intensity
+SUPPORT_INSPECTION_COST = 2.0   # assumption: one body supported uses the capacity of two inspections
+RISK_WEIGHT = 2.0               # assumption: a risky body is three times as likely to be inspected
+FORUMS_AT_FULL = 4.0            # assumption: forums per ICS per month the overseer mandates at full convening and intensity
+
+
+@dataclass
+class Publication:
+    """What the overseer published at its last review: weights and consequences of its scores."""
+
+    org_weight: float = 0.0          # weight of reported organisational performance in provider scores
+    system_weight: float = 0.0       # weight of the system outcome in provider scores
+    consequence_rate: float = 0.0    # mean consequence a ranked provider's segment brought (0-1)
+    icb_consequence_rate: float = 0.0  # the same for ICBs, assessed on their system's outcome
+    published: bool = False
 
 
 class Regulator(mesa.Agent):
-    """A body that inspects organisations and detects gaming.
-
-    ``covers(model)`` says which organisations it oversees; ``inspection_rate``
-    gives each one's chance of an inspection this month.
-    """
+    """A body that inspects the organisations that name its ``role`` and detects gaming."""
 
     kind = "regulator"
     label = "Regulator"
+    role = "inspector"
+    reviews = False  # publishes league tables and segments
 
     def covers(self, model) -> np.ndarray:
-        return np.zeros(model.orgs.n, dtype=bool)
+        return model.orgs.covered_by(self.role) & model.orgs.active
 
-    def inspection_rate(self, model) -> np.ndarray:
-        """Monthly inspection chance: intensity, lighter for organisations with earned autonomy."""
-        regime = model.regime
+    def inspection_budget(self, model) -> float:
+        """Share of covered bodies it can inspect this month, after improvement support."""
+        regime, p = model.regime, model.p
+        budget = p["inspection_capacity"] * regime.oversight_intensity
+        return max(0.0, budget - SUPPORT_INSPECTION_COST * self.support_load(model))
+
+    def support_load(self, model) -> float:
+        """Share of covered bodies receiving improvement support from it (none by default)."""
+        return 0.0
+
+    def inspection_chance(self, model) -> np.ndarray:
+        """Each body's chance of an inspection this month: the budget spread by risk, away from autonomy."""
+        orgs, regime = model.orgs, model.regime
+        covered = self.covers(model)
+        n = covered.sum()
+        if n == 0:
+            return np.zeros(orgs.n)
+        risk = 1.0 + RISK_WEIGHT * ((orgs.segment == 4) | (orgs.caught_record > 0.1))
+        risk = risk * (1.0 - regime.earned_autonomy * orgs.autonomy) * covered
+        total = risk.sum()
+        if total <= 0:
+            return np.zeros(orgs.n)
+        return np.minimum(1.0, self.inspection_budget(model) * n * risk / total)
+
+    def inspect(self, model) -> None:
+        """Inspect, detect gaming and (where it checks them) free-riders; record what each body experiences."""
+        orgs, p, rng = model.orgs, model.p, model.rng
+        inspected = (rng.random(orgs.n) < self.inspection_chance(model)) & orgs.active
+        gaming_level = np.minimum(1.0, orgs.gaming_work / p["gaming_saturation"])
+        caught = inspected & (rng.random(orgs.n) < p["detection_probability"] * gaming_level)
+        orgs.inspected |= inspected
+        orgs.caught_gaming |= caught
+        self.sanction(model, caught, 1.0)
+        self.check_contributions(model, inspected)
+
+    def check_contributions(self, model, inspected: np.ndarray) -> None:
+        """Inspectors do not check joint work."""
+
+    def sanction(self, model, who: np.ndarray, weight: float) -> None:
+        """Impose a sanction of the regime's severity on ``who``."""
         orgs = model.orgs
-        relief = 1.0 - regime.earned_autonomy * orgs.autonomy
-        return np.where(self.covers(model), BASE_INSPECTION_RATE * regime.oversight_intensity * relief, 0.0)
+        who = who & orgs.active
+        orgs.sanctioned |= who
+        orgs.sanction_size[who] += weight * model.regime.sanction_severity
 
-    def inspect(self, model) -> tuple[np.ndarray, np.ndarray]:
-        """Inspect this month; return (inspected, gaming detected) masks.
+    def ask(self, model) -> None:
+        """Inspectors make no national asks."""
 
-        The chance of detecting gaming rises with how much of its capacity an
-        organisation puts into gaming (Bevan & Hood 2006).
-        """
-        orgs = model.orgs
-        inspected = (model.rng.random(orgs.n) < self.inspection_rate(model)) & orgs.active
-        gaming_level = np.minimum(1.0, 3.0 * orgs.gaming_work)
-        p_detect = model.p["detection_probability"] * gaming_level
-        detected = inspected & (model.rng.random(orgs.n) < p_detect)
-        return inspected, detected
+    def review(self, model) -> None:
+        """Inspectors publish no league tables."""
 
-    def step(self) -> None:  # regulators act through ICSModel.step's oversight phase
-        pass
+    def forums(self, model) -> np.ndarray:
+        """Forums per ICS this regulator mandates this month (none)."""
+        return np.zeros(model.orgs.n_systems)
+
+    def step(self) -> None:  # regulators act in ICSModel.step's oversight phases
+        raise NotImplementedError("regulators act in ICSModel.step's oversight phases (ask, inspect, review)")
 
 
 class CQCInspector(Regulator):
@@ -56,47 +134,102 @@ class CQCInspector(Regulator):
 
     kind = "cqc"
     label = "Care Quality Commission"
-
-    def covers(self, model) -> np.ndarray:
-        return model.orgs.cqc_inspected & model.orgs.active
+    role = "inspector"
 
 
 class NHSEOverseer(Regulator):
-    """An NHS England-like overseer: scores NHS bodies, places them in segments.
-
-    Scores mix reported organisational performance and the system outcome by
-    the regime's ``system_focus``. Every quarter organisations are ranked into
-    quartile segments 1-4 (league tables); an organisation in deficit can be
-    no higher than segment 3; segment 1 earns autonomy; an organisation in
-    segment 4 enters mandated intensive support (a sanction that also brings
-    improvement help) with a chance equal to the oversight intensity.
-    """
+    """An NHS England-like overseer: asks, inspects, scores, segments, supports, sanctions."""
 
     kind = "nhse"
     label = "NHS England"
+    role = "overseer"
+    reviews = True
     review_interval = 3  # months (quarterly league tables)
 
-    def covers(self, model) -> np.ndarray:
-        return model.orgs.nhs_oversight & model.orgs.active
+    def support_load(self, model) -> float:
+        covered = self.covers(model)
+        n = max(int(covered.sum()), 1)
+        return float((model.orgs.in_support & covered).sum()) / n
+
+    def ask(self, model) -> None:
+        """National asks: compliance work, intensive-support load and the steer they carry."""
+        orgs, regime, p = model.orgs, model.regime, model.p
+        covered = self.covers(model)
+        relief = 1.0 - regime.earned_autonomy * orgs.autonomy
+        volume = p["compliance_load"] * regime.oversight_intensity * (0.25 + 0.75 * regime.prescriptiveness)
+        intensive = INTENSIVE_SUPPORT_LOAD * regime.oversight_intensity * orgs.in_support
+        orgs.asks[:] = covered * (volume * relief + intensive)
+        orgs.steer[:] = covered * regime.prescriptiveness * (volume > 0)
+
+    def forums(self, model) -> np.ndarray:
+        regime, p = model.regime, model.p
+        return np.full(model.orgs.n_systems, FORUMS_AT_FULL * p["convening_strength"] * regime.oversight_intensity)
+
+    def check_contributions(self, model, inspected: np.ndarray) -> None:
+        """Where scores count the system outcome, an inspection checks each body's share of joint work."""
+        orgs, regime, p, rng = model.orgs, model.regime, model.p, model.rng
+        focus = regime.system_focus
+        if focus <= 0:
+            return
+        active = orgs.active
+        n_in_system = np.maximum(np.bincount(orgs.system, weights=active, minlength=orgs.n_systems), 1)
+        mean = np.bincount(orgs.system, weights=orgs.effort_joint * active, minlength=orgs.n_systems) / n_in_system
+        free_riding = inspected & (orgs.effort_joint < 0.5 * mean[orgs.system])
+        caught = free_riding & (rng.random(orgs.n) < focus * p["free_rider_deterrence"])
+        orgs.caught_free_riding |= caught
+        self.sanction(model, caught, 1.0)
 
     def score(self, model) -> np.ndarray:
+        """Published score of each provider: reported performance and the system outcome, by ``system_focus``."""
         focus = model.regime.system_focus
         orgs = model.orgs
         return (1.0 - focus) * orgs.reported_performance + focus * model.system_outcome[orgs.system]
 
-    def segment(self, model) -> np.ndarray:
-        """Quartile segments (1 best, 4 worst) among covered organisations; 0 elsewhere."""
+    def review(self, model) -> None:
+        """Quarterly league tables: segments, autonomy, intensive support; ICBs assessed apart."""
+        if model.month % self.review_interval != 0:
+            return
+        orgs, regime, rng = model.orgs, model.regime, model.rng
         covered = self.covers(model)
-        segments = np.zeros(model.orgs.n, dtype=np.int8)
-        if covered.sum() == 0:
-            return segments
-        score = self.score(model)[covered]
-        # rank 0 = best; ties broken by index for reproducibility
-        order = np.lexsort((np.arange(score.size), -score))
-        ranks = np.empty(score.size, dtype=np.int64)
-        ranks[order] = np.arange(score.size)
-        quartile = 1 + (4 * ranks) // max(score.size, 1)
-        in_deficit = model.orgs.pressure[covered] >= 0.75
-        quartile = np.where(in_deficit, np.maximum(quartile, 3), quartile)
-        segments[covered] = quartile
-        return segments
+        providers = covered & orgs.in_league_table
+        icbs = covered & orgs.is_icb
+        score = self.score(model)
+        orgs.score[providers] = score[providers]
+        orgs.segment[:] = 0
+        orgs.segment[providers] = quartiles(score[providers], rng, cap=orgs.in_deficit[providers])
+        orgs.score[icbs] = model.system_outcome[orgs.system[icbs]]
+        orgs.segment[icbs] = quartiles(orgs.score[icbs], rng)
+        ranked = providers | icbs
+        orgs.autonomy[:] = ranked & (orgs.segment == 1)
+        bottom = ranked & (orgs.segment == 4)
+        entering = bottom & (rng.random(orgs.n) < regime.oversight_intensity)
+        orgs.in_support[:] = entering
+        orgs.support[entering] += model.p["improvement_support"] * regime.oversight_intensity * SUPPORT_PER_QUARTER
+        self.sanction(model, entering, 1.0)
+        # what a ranking brings: intensive support (1), or the relief autonomy grants
+        relief = regime.earned_autonomy * regime.oversight_intensity
+        consequence = np.where(entering, 1.0, orgs.autonomy * relief)
+        model.publication = Publication(
+            org_weight=1.0 - regime.system_focus,
+            system_weight=regime.system_focus,
+            consequence_rate=float(consequence[providers].mean()) if providers.any() else 0.0,
+            icb_consequence_rate=float(consequence[icbs].mean()) if icbs.any() else 0.0,
+            published=True,
+        )
+
+
+def quartiles(score: np.ndarray, rng: np.random.Generator, cap: np.ndarray | None = None) -> np.ndarray:
+    """Quartile segments (1 best, 4 worst) of ``score``; equal scores are ordered at random.
+
+    ``cap`` marks bodies (in deficit) that can be no higher than segment 3.
+    """
+    n = score.size
+    if n == 0:
+        return np.zeros(0, dtype=np.int8)
+    order = np.lexsort((rng.random(n), -score))
+    ranks = np.empty(n, dtype=np.int64)
+    ranks[order] = np.arange(n)
+    segment = 1 + (4 * ranks) // n
+    if cap is not None:
+        segment = np.where(cap, np.maximum(segment, 3), segment)
+    return segment.astype(np.int8)

@@ -1,0 +1,88 @@
+"""Submodel: what organisations believe about oversight, learned from what they see.
+
+Organisations never read the regime's settings. Each holds six beliefs, each
+a running average (``belief_learning_rate`` a month) of what happened to it
+and to its peers (bodies of the same kind, whose inspections, detections,
+sanctions and segments are published):
+
+- ``inspection``: the chance of an inspection in a month (half its own
+  experience, half the share of its peers inspected);
+- ``detection``: the chance an inspection of a body like it finds gaming (the
+  share of inspected peers found gaming);
+- ``sanction``: how heavy a sanction is (the size of the sanctions it and its
+  peers received; its own counts double);
+- ``free_rider``: the chance an inspection finds and sanctions a free-rider
+  (the share of inspected peers sanctioned for it);
+- ``org_stake`` and ``system_stake``: how much its own published score and
+  the system outcome matter (at each league table: the weight the overseer
+  published for each, times how often the table brought a consequence to
+  bodies ranked in it, doubled and capped at 1). ICBs learn from their own
+  assessment, on the system outcome.
+
+Bodies that nobody inspects or ranks (VCSE bodies, Healthwatch) see nothing
+happen to their peers, so their beliefs fall to zero, whatever the regime.
+Priors at month 0 are the same for every covered body (``BELIEF_PRIORS``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+NAMES = ("inspection", "detection", "sanction", "free_rider", "org_stake", "system_stake")
+# assumption: what a covered body believes at the start, before it has seen the regime at work
+BELIEF_PRIORS = {"inspection": 0.1, "detection": 0.3, "sanction": 0.5, "free_rider": 0.1,
+                 "org_stake": 0.3, "system_stake": 0.2}
+
+
+class Beliefs:
+    """One array per belief, one row per organisation."""
+
+    def __init__(self, orgs):
+        covered = orgs.covered_by("overseer") | orgs.covered_by("inspector")
+        ranked = orgs.covered_by("overseer")
+        self.n = orgs.n
+        for name in NAMES:
+            prior = BELIEF_PRIORS[name] * (ranked if name.endswith("stake") else covered)
+            setattr(self, name, prior.astype(float))
+        self._kind_code = np.unique(orgs.kind, return_inverse=True)[1]
+        self._n_kinds = int(self._kind_code.max()) + 1 if orgs.n else 0
+
+    def of(self, index: int) -> dict[str, float]:
+        return {name: float(getattr(self, name)[index]) for name in NAMES}
+
+    def _peer_rate(self, event: np.ndarray, among: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per organisation: the share of ``among`` peers (same kind) with ``event``, and whether any were ``among``."""
+        k = self._kind_code
+        hits = np.bincount(k, weights=event & among, minlength=self._n_kinds)
+        base = np.bincount(k, weights=among, minlength=self._n_kinds)
+        rate = np.divide(hits, base, out=np.zeros_like(hits), where=base > 0)
+        return rate[k], (base > 0)[k]
+
+    def update(self, orgs, publication, rate: float) -> None:
+        """Learn from this month's inspections, detections, sanctions and any league table."""
+        active = orgs.active
+        peer_inspected, _ = self._peer_rate(orgs.inspected, active)
+        self.inspection += rate * (0.5 * orgs.inspected + 0.5 * peer_inspected - self.inspection)
+
+        found, seen = self._peer_rate(orgs.caught_gaming, orgs.inspected)
+        self.detection += rate * seen * (found - self.detection)
+        free, _ = self._peer_rate(orgs.caught_free_riding, orgs.inspected)
+        self.free_rider += rate * seen * (free - self.free_rider)
+
+        k = self._kind_code
+        size = np.bincount(k, weights=orgs.sanction_size * orgs.sanctioned, minlength=self._n_kinds)
+        count = np.bincount(k, weights=orgs.sanctioned, minlength=self._n_kinds)
+        peer_size = np.divide(size, count, out=np.zeros_like(size), where=count > 0)[k]
+        any_peer = (count > 0)[k]
+        observed = np.where(orgs.sanctioned, (2.0 * orgs.sanction_size + peer_size) / 3.0, peer_size)
+        self.sanction += rate * (orgs.sanctioned | any_peer) * (observed - self.sanction)
+
+        if publication is not None and publication.published:
+            league = orgs.in_league_table & active
+            weight = min(1.0, 2.0 * publication.consequence_rate)
+            self.org_stake += rate * league * (publication.org_weight * weight - self.org_stake)
+            self.system_stake += rate * league * (publication.system_weight * weight - self.system_stake)
+            icb = orgs.is_icb & active & orgs.covered_by("overseer")
+            self.org_stake += rate * icb * (0.0 - self.org_stake)
+            self.system_stake += rate * icb * (min(1.0, 2.0 * publication.icb_consequence_rate) - self.system_stake)
+            publication.published = False

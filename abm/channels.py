@@ -1,0 +1,133 @@
+"""Submodel: the channels through which joint work creates value, and the system outcome.
+
+Joint projects that partnerships complete build capability in three
+channels, each maturing after its own delay (Repenning & Sterman 2001: the
+payoff of improvement work comes late), decaying by ``capability_decay`` a
+month, and saturating (level = stock / (stock + 1)):
+
+- **patient flow** (6 months): joint discharge arrangements between
+  hospitals, community services and councils' social care. Delayed
+  discharges per 1,000 people rise with the square of emergency demand over
+  discharge-support supply; supply is the capacity of the ICS's councils and
+  community trusts (cut by pressure and budget cuts), raised by flow
+  capability (``flow_gain``). Delayed discharges fill acute beds and pull
+  acute performance down (``abm.performance``).
+- **workforce** (12 months): shared staff and joint recruitment across
+  boundaries (King's Fund 2024). The vacancy rate rises with pressure and
+  falls with workforce capability (``workforce_gain``); vacancies take
+  capacity from NHS providers (``abm.pressure``).
+- **prevention** (``capability_delay`` months): prevention work paid from
+  pooled budgets (``abm.joint_work``). Emergency admissions per 1,000
+  people follow need (deprivation), winter and shocks, less what prevention
+  capability avoids (``prevention_gain``).
+
+The **system outcome** of an ICS is a population measure in [0, 1]: the mean
+of an admissions index (1.5 - admissions / reference, clipped), a delays
+index (1 - delays / (2 x reference), clipped) and care quality (the
+budget-weighted true performance of its organisations). It contains no
+effort term: joint work reaches it only through what the channels deliver.
+
+Reference figures: about 6.4 million emergency admissions a year in England
+(9.4 per 1,000 people a month; NHS England Hospital Episode Statistics
+2023/24); about 12,500 beds a day occupied by patients fit for discharge
+(6.7 bed-days per 1,000 people a month; NHS England discharge situation
+reports 2024); NHS vacancy rate about 8% (NHS England vacancy statistics
+2024).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agents.organisation import CHANNELS
+
+FLOW, WORKFORCE, PREVENTION = range(3)
+ADMISSIONS_REFERENCE = 9.4      # emergency admissions per 1,000 people per month (HES 2023/24)
+DELAYS_REFERENCE = 6.7          # delayed-discharge bed-days per 1,000 people per month (sitreps 2024)
+VACANCY_REFERENCE = 0.08        # NHS vacancy rate (NHS England 2024)
+SUPPLY_REFERENCE = 0.66         # discharge-support capacity of councils and community trusts at default pressure
+CHANNEL_DELAYS = {FLOW: 6, WORKFORCE: 12}   # assumption: months before flow and workforce work matures
+INITIAL_CAPABILITY_PER_TRUST = 0.5          # assumption: past joint working has left capability
+DEPRIVATION_NEED = 0.5          # assumption: extra need per unit of relative deprivation
+
+
+class CapabilityPipeline:
+    """A capability stock per ICS, fed by joint output after a delay."""
+
+    def __init__(self, n_systems: int, delay: int, decay: float, initial_stock: np.ndarray):
+        self.delay = delay
+        self.decay = decay
+        # start in steady state: past joint work keeps the initial stock topped up
+        self.pipeline = np.tile(initial_stock * decay, (delay, 1))
+        self.stock = np.array(initial_stock, dtype=float)
+        self._slot = 0
+
+    def add(self, inflow_by_system: np.ndarray) -> None:
+        """Put this month's output in; what went in ``delay`` months ago matures."""
+        matured = self.pipeline[self._slot].copy()
+        self.pipeline[self._slot] = inflow_by_system
+        self._slot = (self._slot + 1) % self.delay
+        self.stock = self.stock * (1.0 - self.decay) + matured
+
+    def in_progress(self) -> np.ndarray:
+        return self.pipeline.sum(axis=0)
+
+
+class Channels:
+    """Capability by channel and the population measures of every ICS."""
+
+    def __init__(self, model):
+        p, n = model.p, model.orgs.n_systems
+        initial = INITIAL_CAPABILITY_PER_TRUST * model.initial_trust_by_system
+        delays = {**CHANNEL_DELAYS, PREVENTION: p["capability_delay"]}
+        self.pipelines = [CapabilityPipeline(n, delays[c], p["capability_decay"], initial) for c in range(len(CHANNELS))]
+        self.capability = np.zeros((len(CHANNELS), n))
+        self.admissions = np.zeros(n)
+        self.delayed_days = np.zeros(n)
+        self.vacancy_rate = np.zeros(n)
+        self._level()
+
+    def _level(self) -> None:
+        for c, pipe in enumerate(self.pipelines):
+            self.capability[c] = pipe.stock / (pipe.stock + 1.0)
+
+    def add(self, inflow: np.ndarray, n_in_system: np.ndarray) -> None:
+        """This month's joint output per channel and ICS (per organisation of the ICS)."""
+        for c, pipe in enumerate(self.pipelines):
+            pipe.add(inflow[c] / n_in_system)
+        self._level()
+
+    def update(self, model, seasonal: float) -> None:
+        """Admissions, delayed discharges and vacancies of every ICS this month."""
+        orgs, p = model.orgs, model.p
+        n = orgs.n_systems
+        act = orgs.active
+        shock = _mean_by_system(orgs.shock, act, orgs.system, n)
+        pressure = _mean_by_system(orgs.pressure, act, orgs.system, n)
+        need = 1.0 + DEPRIVATION_NEED * model.deprivation
+        self.admissions[:] = (ADMISSIONS_REFERENCE * need * (1.0 + seasonal + shock)
+                              * (1.0 - p["prevention_gain"] * self.capability[PREVENTION]))
+        support = act & orgs.is_kind("local_authority", "community")
+        cash = orgs.budget / np.maximum(orgs.base_budget, 1e-12)
+        supply = _mean_by_system(orgs.capacity * cash, support, orgs.system, n, empty=SUPPLY_REFERENCE)
+        supply = supply / SUPPLY_REFERENCE * (1.0 + p["flow_gain"] * self.capability[FLOW])
+        ratio = (self.admissions / ADMISSIONS_REFERENCE) / np.maximum(supply, 1e-6)
+        self.delayed_days[:] = DELAYS_REFERENCE * ratio ** 2
+        self.vacancy_rate[:] = np.clip(VACANCY_REFERENCE * (0.5 + pressure)
+                                       * (1.0 - p["workforce_gain"] * self.capability[WORKFORCE]), 0.0, 0.5)
+
+    def system_outcome(self, orgs) -> np.ndarray:
+        """Population measure of each ICS in [0, 1] (see the module docstring)."""
+        admissions = np.clip(1.5 - self.admissions / ADMISSIONS_REFERENCE, 0.0, 1.0)
+        delays = np.clip(1.0 - self.delayed_days / (2.0 * DELAYS_REFERENCE), 0.0, 1.0)
+        w = orgs.budget * orgs.active
+        perf = np.bincount(orgs.system, weights=w * orgs.true_performance, minlength=orgs.n_systems)
+        total = np.bincount(orgs.system, weights=w, minlength=orgs.n_systems)
+        quality = np.divide(perf, total, out=np.zeros_like(perf), where=total > 0)
+        return (admissions + delays + quality) / 3.0
+
+
+def _mean_by_system(values, mask, system, n, empty: float = 0.0) -> np.ndarray:
+    total = np.bincount(system, weights=values * mask, minlength=n)
+    count = np.bincount(system, weights=mask.astype(float), minlength=n)
+    return np.divide(total, count, out=np.full(n, float(empty)), where=count > 0)

@@ -1,0 +1,105 @@
+"""The Integrated Care Board: the one organisation that acts for its system.
+
+Besides being an organisation with partners of its own, each ICB acts for its
+ICS every month. Its actions are the only way the regime's funding rules and
+the overseer's mandate for forums reach the partnership:
+
+- **joint plan** (every April): it invites every partner to sign up to a
+  joint plan; each decides by its own ``plan_participation``. Taking part
+  builds a shared purpose, which grows further when the plan's track record
+  (the change in the system outcome since the last plan) is good and fades
+  when it is poor or when an organisation stays out. No regime setting enters.
+- **convening** (monthly): within its facilitation budget, plus any forums the
+  overseer mandates, it brings together chosen pairs that have no working
+  relationship yet: pairs of partners whose work feeds patient flow most,
+  among the plan's members first. A forum forces first contact (the pair is
+  at least "connecting") and costs both sides a little capacity; it does not
+  create trust.
+- **pooling** (every April): where national funding rules allow money to be
+  pooled (``funding_flexibility``), it pools a share of its allocation with the
+  plan's members. Pooled money pays for prevention work (joint prevention
+  projects need it) and buffers members' scarcity.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .organisation import CHANNELS, TABLE_KINDS, PLACE_KINDS, Organisation
+
+FORUM_COST = 0.01        # assumption: capacity a forum takes from each side in its month
+PLAN_PURPOSE_RATE = 0.15  # assumption: monthly adjustment of shared purpose
+FLOW = CHANNELS.index("flow")
+
+
+class IntegratedCareBoard(Organisation):
+    kind = "icb"
+    label = "Integrated Care Board"
+    tier = "system"
+    # Voice comes from the ICB's statutory role as convener and commissioner; the money
+    # it allocates is spent by providers, so its own budget (running costs) is modest.
+    budget = 1.0
+    statutory_weight = 2.0
+    turf_disposition = 0.7
+    pressure_sensitivity = 0.8
+    overseen_by = ("overseer",)   # held to account by the overseer, apart from its providers' league table
+    league_table = False
+    ties_to = TABLE_KINDS + PLACE_KINDS
+    channels = (0.3, 0.5, 1.0)
+    colour = "#000000"
+
+    # --- the ICB's actions for its system, over all ICBs at once ------------
+    @classmethod
+    def agree_plans(cls, model) -> None:
+        """Invite every organisation to its ICS's joint plan; each decides by its own rule."""
+        orgs = model.orgs
+        chance = model.decide("plan_participation")
+        orgs.in_plan[:] = (model.rng.random(orgs.n) < chance) & orgs.active
+        orgs.in_plan[orgs.is_icb] = orgs.active[orgs.is_icb]
+        outcome = model.system_outcome
+        model.plan_track_record[:] = outcome - model.plan_baseline
+        model.plan_baseline[:] = outcome
+
+    @classmethod
+    def update_shared_purpose(cls, model) -> None:
+        """Members move towards a purpose set by the plan's track record; others let it fade."""
+        orgs = model.orgs
+        record = np.clip(0.6 + 5.0 * model.plan_track_record, 0.2, 1.0)[orgs.system]
+        target = np.where(orgs.in_plan, record, 0.0)
+        orgs.shared_purpose += PLAN_PURPOSE_RATE * (target - orgs.shared_purpose)
+
+    @classmethod
+    def pool_funds(cls, model) -> None:
+        """Pool a share of each ICB's allocation with its plan's members, as funding rules allow."""
+        orgs, p = model.orgs, model.p
+        members = np.bincount(orgs.system, weights=orgs.in_plan * orgs.active, minlength=orgs.n_systems)
+        everyone = np.maximum(np.bincount(orgs.system, weights=orgs.active, minlength=orgs.n_systems), 1)
+        model.pooled_share[:] = p["pooling_share"] * model.regime.funding_flexibility * members / everyone
+        orgs.pooled_relief[:] = np.where(orgs.in_plan, model.pooled_share[orgs.system], 0.0)
+
+    @classmethod
+    def convene(cls, model, mandated: np.ndarray) -> np.ndarray:
+        """Choose the pairs to bring together this month; return a per-pair mask.
+
+        ``mandated`` is the number of forums per ICS the overseer requires on
+        top of the ICB's own facilitation budget. The ICB chooses unconnected
+        pairs whose joint work would feed patient flow most, plan members first.
+        """
+        ties, orgs, p = model.ties, model.orgs, model.p
+        chosen = np.zeros(ties.n_pairs, dtype=bool)
+        level = ties.level[0::2]
+        open_pairs = (level == 0) & ties.active[0::2]
+        if not open_pairs.any():
+            return chosen
+        budget = np.floor(p["facilitation_budget"] + mandated + model.rng.random(orgs.n_systems)).astype(np.int64)
+        members = orgs.in_plan[ties.a] & orgs.in_plan[ties.b]
+        priority = ties.channel_mix[:, FLOW] + members + 0.01 * model.rng.random(ties.n_pairs)
+        candidates = np.flatnonzero(open_pairs)
+        order = candidates[np.lexsort((-priority[candidates], ties.system_a[candidates]))]
+        systems = ties.system_a[order]
+        starts = np.searchsorted(systems, np.arange(orgs.n_systems))
+        rank = np.arange(order.size) - starts[systems]
+        chosen[order[rank < budget[systems]]] = True
+        cost = np.bincount(ties.a[chosen], minlength=orgs.n) + np.bincount(ties.b[chosen], minlength=orgs.n)
+        orgs.forum_time[:] = FORUM_COST * cost
+        return chosen
