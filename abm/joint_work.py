@@ -15,8 +15,9 @@ success:
 - feeds the channels its partners work in (``Organisation.channels``: patient
   flow, workforce, prevention; a pair feeds the product of the two sides'),
   as capability of the partners' ICSs that matures after each channel's delay
-  (``abm.channels``). Prevention work needs pooled money: its output is scaled
-  by the share of its ICS's budget the ICB pooled;
+  (``abm.channels``). Prevention work is paid from pooled money: its output
+  is scaled by min(1, 0.25 + 3 x the share of its ICS's budget the ICB
+  pooled);
 - is a small win that raises both partners' trust (Vangen & Huxham 2003);
 - is decided by voice: each partner's share of the benefit is its share of
   the pair's voice; a partner that contributed more than it received

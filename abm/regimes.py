@@ -1,8 +1,11 @@
 """Accountability regimes: named points in a space of oversight knobs.
 
-A regime is only a set of knob values. What a regime *does* is decided by the
-agent-level mechanisms that read these knobs (inspection, scoring, compliance,
-sanctions, convening, the organisations' effort choices); no outcome is written
+A regime is only a set of knob values. What a regime *does* is what the
+agents that read these knobs do with them: the regulators (``agents.regulator``:
+national asks, inspections, detection, sanctions, league tables and segments,
+intensive support, mandated forums) and the ICB (``agents.icb``: pooling money
+where funding rules allow). Organisations never read a knob; they respond to
+what happened to them and their peers (``abm.beliefs``). No outcome is written
 in here.
 """
 
@@ -48,27 +51,28 @@ class Regime:
 REGIMES: dict[str, Regime] = {
     "top_down": Regime(
         "top_down", 0.8, 0.2, 0.8, 0.8, 0.2, 0.2,
-        "Frequent inspection, organisational targets and league tables, prescriptive asks, "
-        "heavy sanctions (Bevan & Hood 2006; seed 004).",
+        "Frequent inspection, league tables scored mostly on reported organisational performance, "
+        "many detailed national asks, heavy sanctions, little pooling (Bevan & Hood 2006; "
+        "King's Fund n.d.).",
     ),
     "permissive": Regime(
         "permissive", 0.25, 0.7, 0.2, 0.2, 0.5, 0.8,
-        "Local discretion, few national targets, system-wide outcome metrics, mutual "
-        "accountability, flexible funding (Health and Care Act 2022; Hewitt Review 2023).",
+        "Light inspection, few and less detailed asks, scores weighted on the system outcome, "
+        "light sanctions, pooled budgets (Health and Care Act 2022; Hewitt 2023).",
     ),
     "earned_autonomy": Regime(
         "earned_autonomy", 0.5, 0.5, 0.5, 0.4, 1.0, 0.6,
-        "Moderate oversight; top-segment organisations earn much lighter oversight "
-        "(NHS oversight framework 2025/26).",
+        "Moderate oversight; top-segment organisations get no asks and no inspections "
+        "(NHS England 2025, NHS oversight framework 2025/26).",
     ),
     "system_oversight": Regime(
         "system_oversight", 0.8, 0.8, 0.6, 0.5, 0.3, 0.6,
-        "Strong oversight held on system metrics: mandated collaboration "
-        "(Provan & Milward 1995; Bitterman & Koliba 2020).",
+        "Frequent inspection and many mandated forums, with scores weighted on the system outcome "
+        "and free-riding checked (Provan & Milward 1995; Bitterman & Koliba 2020).",
     ),
     "hands_off": Regime(
         "hands_off", 0.05, 0.5, 0.1, 0.1, 0.5, 0.5,
-        "Almost no oversight: a reference point for the benefits oversight brings.",
+        "Almost no inspection, asks, forums or sanctions: a reference point for what oversight brings.",
     ),
 }
 

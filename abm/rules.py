@@ -6,14 +6,16 @@ modeller can replace one without editing the package::
     from abm import ICSModel, register_rule
 
     @register_rule("trust_update", "forgiving")
-    def forgiving(trust, damage, observation, weight, p):
+    def forgiving(ties, result, caught, p):
         ...
 
     model = ICSModel(rules={"trust_update": "forgiving"})   # or pass the function
 
 Rules and their signatures:
 
-- ``trust_update(trust, damage, observation, weight, p) -> (trust, damage)``
+- ``trust_update(ties, result, caught, p) -> None``: updates ``ties.trust``,
+  ``ties.damage`` and ``ties.record`` in place from this month's joint-work
+  ``result`` and the organisations ``caught`` gaming
 - ``effort_choice(utilities, propensity, p) -> shares`` (rows sum to 1)
 - ``turf_target(drivers, p) -> target`` (``drivers`` is a dict of arrays)
 """

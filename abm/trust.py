@@ -6,10 +6,14 @@ Each month the trust of i in j moves towards what i observed of j:
   of its capacity j put into joint work relative to i's own (half for a
   failed project; ``abm.joint_work``), which also updates i's smoothed record
   of j (``record_smoothing``; Kim 2009);
-- reputation, where i did not work with j: j's success in joint work with
-  others (good, weight ``reputation_weight`` x j's win rate), and j caught
-  gaming by a regulator (bad, weight ``reputation_weight`` x
-  ``negativity_bias``).
+- reputation, where i did not work with j this month: j's success in joint
+  work with others (good, weight ``reputation_weight`` x j's win rate);
+- j caught gaming by a regulator this month, whether or not i worked with j
+  (bad: an observation of 0 with weight ``reputation_weight`` x
+  ``negativity_bias``, at most 1).
+
+The observation is the weighted mean of these, and the weight of the update
+is their summed weight, at most 1.
 
 Trust moves by ``trust_build_rate`` of the gap when the observation is
 better and ``trust_erosion_rate`` when worse (Slovic 1993; Pant & Yu 2025

@@ -3,7 +3,8 @@
 Raw voice = budget ** ``voice_budget_exponent`` x statutory weight, shared
 out within each ICS; facilitation and inclusion rules (``inclusion``) move it
 towards an equal share (Ansell & Gash 2008). Acute trusts, with the largest
-budgets, dominate by default (seed 002).
+budgets, dominate by default (Peters et al. 2023: "health, in particular
+hospitals, dominant").
 """
 
 from __future__ import annotations

@@ -102,8 +102,10 @@ class Organisation(mesa.Agent):
           + the shared purpose it has signed up to + the stake it believes the
           system score carries) + the sanction it expects for free-riding;
         - gaming: its score stake x how much more gaming moves a reported
-          score than real work x (1 - the sanction it expects if caught), less
-          an integrity cost that its leadership's disposition sets.
+          score than real work x (1 - 4 x the chance it believes of being
+          inspected, found out and the sanction's size, at least 0), less an
+          integrity cost (1 - ``gaming_propensity`` x its leadership's
+          readiness to game).
         """
         o, p, b = model.orgs, model.p, model.beliefs
         pressure = o.pressure[rows]
