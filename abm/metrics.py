@@ -4,7 +4,8 @@ Model-level columns (one row per month) are listed in ``MODEL_METRICS``
 with their meaning; organisation- and tie-level tables are optional.
 The collector keeps Mesa's DataCollector method names
 (``get_model_vars_dataframe``, ``get_agent_vars_dataframe``) and adds
-``get_tie_table``.
+``get_tie_table`` and ``get_ics_table`` (per-ICS rows, ``abm.ics_table``,
+collected when the model's ``collect_ics`` is set).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
+from .ics_table import ics_frame, ics_snapshot
 from .network import LEVELS
 
 MODEL_METRICS: dict[str, str] = {
@@ -118,6 +120,7 @@ class MetricsCollector:
         self.model_vars: dict[str, list] = {"month": []}
         self._agent_snapshots: list[tuple[int, dict]] = []
         self._tie_snapshots: dict[int, dict] = {}
+        self._ics_snapshots: list[dict] = []
         self._model = None
 
     def collect(self, model) -> None:
@@ -131,6 +134,8 @@ class MetricsCollector:
             self._agent_snapshots.append((month, agent_snapshot(model)))
         if self.collect_ties:
             self._tie_snapshots[month] = tie_snapshot(model)
+        if model.p.get("collect_ics"):
+            self._ics_snapshots.append(ics_snapshot(model))
 
     def get_model_vars_dataframe(self) -> pd.DataFrame:
         """One row per month collected (month 0 is the initial state)."""
@@ -146,6 +151,13 @@ class MetricsCollector:
             frame.insert(0, "month", month)
             frames.append(frame)
         return pd.concat(frames, ignore_index=True).set_index(["month", "AgentID"])
+
+    def get_ics_table(self) -> pd.DataFrame:
+        """One row per ICS and month collected (``collect_ics=True``); columns in ``abm.ics_table``."""
+        if not self._ics_snapshots:
+            raise LookupError("no per-ICS tables collected: create the model with collect_ics=True, "
+                              "or use model.ics_table()")
+        return ics_frame(self._model, self._ics_snapshots)
 
     def get_tie_table(self, month: int | None = None) -> pd.DataFrame:
         """The tie table of a collected month (the last collected if None)."""

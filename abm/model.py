@@ -38,14 +38,16 @@ from agents.regulator import CQCInspector, NHSEOverseer, Regulator
 from . import continuum, effort, joint_work, oversight, performance, pressure, trust, turf, voice  # noqa: F401 (trust registers its rule)
 from .beliefs import Beliefs
 from .channels import DELAYS_REFERENCE, Channels
+from .england import structure_configs
 from .events import ScheduledEvent, check_event
+from .ics_table import ics_table
 from .metrics import MetricsCollector, tie_table
 from .network import TieNetwork
 from .parameters import REGIME_KNOBS, validate_parameters
 from .regimes import Regime, resolve_regime
 from .rules import resolve_rules
 from .state import OrganisationArrays
-from .structure import build_structure, draw_heterogeneity, stylised_configs
+from .structure import build_structure, draw_heterogeneity
 
 #: decisions a kind of organisation may override (class methods over its rows)
 DECISIONS = ("effort_utilities", "plan_participation")
@@ -114,7 +116,7 @@ class ICSModel(mesa.Model):
                 raise ValueError(f"extra_organisations[{cls.__name__}]: count {count!r} must be a whole number >= 0")
 
         # --- structure ---------------------------------------------------------
-        configs, shared = stylised_configs(p)
+        configs, shared = structure_configs(p)   # real ICSs (ics=, england=) or the stylised n_systems
         self.ics_names = [c.name for c in configs]
         self.population = np.array([c.population for c in configs], dtype=float)
         self.deprivation = np.array([c.deprivation for c in configs], dtype=float)
@@ -352,6 +354,10 @@ class ICSModel(mesa.Model):
     def tie_table(self):
         """The current tie table: source, target, kinds, trust, damage, record, level."""
         return tie_table(self)
+
+    def ics_table(self):
+        """The current per-ICS table: one row per ICS (abm.ics_table)."""
+        return ics_table(self)
 
     def organisations_of(self, kind: str) -> list[Organisation]:
         return [o for o in self.organisations if o.kind == kind and o.active]
