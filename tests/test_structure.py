@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from abm import ICSModel
-from agents.organisation import AcuteTrust, Organisation
+from agents.organisation import TABLE_KINDS, AcuteTrust, Organisation
 
 
 def pair_set(model, active_only=True):
@@ -29,6 +29,7 @@ class Hospice(Organisation):
     tier = "place"
     budget = 0.08
     statutory_weight = 0.2
+    ties_to = ("icb", "local_authority", "community", "acute")
     colour = "#663399"
 
 
@@ -37,6 +38,22 @@ class Police(Organisation):
     label = "Police force"
     tier = "system"
     budget = 1.0
+    ties_to = TABLE_KINDS
+
+
+class Liaison(Organisation):
+    """A system-level body that declares ties to the ICB and acute trusts only."""
+
+    kind = "liaison"
+    label = "Hospital liaison service"
+    tier = "system"
+    ties_to = ("icb", "acute")
+
+
+class Loner(Organisation):
+    kind = "loner"
+    label = "A body that declares no ties"
+    tier = "system"
 
 
 class BigAcute(AcuteTrust):
@@ -240,6 +257,60 @@ def test_merger_of_a_kind_with_one_organisation_changes_nothing(default_model):
     assert (m.ties.active == active).all() and m.orgs.active.all()
 
 
+# --------------------------------------------------------------------- ties by declaration
+def partner_kinds(model, org):
+    return Counter(o.kind for o in org.partners())
+
+
+@pytest.mark.parametrize("n_systems", [1, 3])
+def test_a_new_kind_gets_ties_to_exactly_the_kinds_it_declares(n_systems):
+    m = ICSModel(rng=9, n_systems=n_systems, extra_organisations={Liaison: 2})
+    liaisons = m.organisations_of("liaison")
+    assert len(liaisons) == 2 * n_systems
+    for body in liaisons:
+        got = partner_kinds(m, body)
+        assert set(got) == {"icb", "acute"}, got
+        assert got["icb"] == 1
+        # every acute trust of its ICS, and nothing beyond its ICS
+        assert got["acute"] == m.p["n_acute"]
+        assert all(body.system in o.systems for o in body.partners())
+    # the declaration is symmetric: the ICB and acute trusts see it as a partner
+    icb = next(o for o in m.organisations_of("icb") if o.system == 0)
+    assert partner_kinds(m, icb)["liaison"] == 2
+
+
+def test_a_new_kind_that_declares_nothing_gets_no_ties():
+    m = ICSModel(rng=9, extra_organisations={Loner: 1})
+    loner = m.organisations_of("loner")[0]
+    assert loner.partners() == []
+    m.run_for(3)   # and the model still runs with an isolated body
+    assert m.joint_work_result.tried[loner.index] == 0
+
+
+def test_a_swapped_built_in_kind_ties_by_its_own_declaration():
+    """An acute trust that declares no partnership with primary care loses those ties, and nothing else."""
+
+    class AloofAcute(AcuteTrust):
+        ties_to = tuple(k for k in AcuteTrust.ties_to if k != "primary_care")
+
+    class AloofPCN(m_kinds()["primary_care"]):
+        ties_to = tuple(k for k in m_kinds()["primary_care"].ties_to if k != "acute")
+
+    plain = ICSModel(rng=10)
+    aloof = ICSModel(rng=10, organisation_classes={"acute": AloofAcute, "primary_care": AloofPCN})
+    for acute in aloof.organisations_of("acute"):
+        assert "primary_care" not in partner_kinds(aloof, acute)
+    before = {k: v for k, v in partner_kinds(plain, plain.organisations_of("acute")[0]).items() if k != "primary_care"}
+    assert partner_kinds(aloof, aloof.organisations_of("acute")[0]) == before
+    assert sum(partner_kinds(plain, a)["primary_care"] for a in plain.organisations_of("acute")) > 0
+
+
+def m_kinds():
+    from agents.kinds import ORGANISATION_KINDS
+
+    return ORGANISATION_KINDS
+
+
 # --------------------------------------------------------------------- extending
 def test_extra_place_tier_kind_gets_place_tier_ties():
     m = ICSModel(rng=8, n_systems=2, extra_organisations={Hospice: 3})
@@ -269,7 +340,7 @@ def test_extra_system_tier_kind_sits_at_the_table():
 
 
 def test_swapped_kind_class_is_used():
-    m = ICSModel(rng=8, organisation_classes={"acute": BigAcute})
+    m = ICSModel(rng=8, size_spread=0.0, organisation_classes={"acute": BigAcute})
     acute = m.organisations_of("acute")
     assert all(type(o) is BigAcute for o in acute)
     assert (m.orgs.budget[[o.index for o in acute]] == 8.0).all()
