@@ -55,6 +55,7 @@ ICS_FILE = DATA_DIR / "ics_england.csv"
 TRUST_FILE = DATA_DIR / "ics_trusts.csv"
 TRUST_KINDS = ("acute", "mental_health", "community", "ambulance")
 SHARED_KINDS = ("mental_health", "community")   # cross-boundary kinds tied into each ICS they serve
+ALLOWED = "an ICS name, its ONS (E54...) or ODS (Q..) code, an NHS region, or a list of them"
 _CROSS = re.compile(r"\[(\w+)\] also partner of ([\w/]+)")
 
 
@@ -159,10 +160,9 @@ def _split(ics) -> list[str]:
     if isinstance(ics, str):
         return [s for s in (part.strip() for part in ics.split(";")) if s]
     if isinstance(ics, (list, tuple)):
-        if not all(isinstance(s, str) for s in ics):
-            raise ValueError(f"ics: {ics!r} must be names or codes (strings)")
-        return [s.strip() for s in ics]
-    raise ValueError(f"ics: {ics!r} must be an ICS name or code, or a list of them")
+        if all(isinstance(s, str) for s in ics):
+            return [s.strip() for s in ics]
+    raise ValueError(f"allowed: {ALLOWED}")
 
 
 def select(ics) -> list[int]:
@@ -176,7 +176,7 @@ def select(ics) -> list[int]:
             found = [find(part)]
         chosen += [i for i in found if i not in chosen]
     if not chosen:
-        raise ValueError(f"ics: {ics!r} names no ICS")
+        raise ValueError(f"names no ICS; allowed: {ALLOWED}")
     return chosen
 
 

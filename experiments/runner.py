@@ -57,6 +57,7 @@ class RunSpec:
     ties: bool = False
     every: int = 12
     factors: dict[str, Any] = field(default_factory=dict)
+    ics: bool = False                 # store the per-ICS table at each snapshot
 
     def row(self) -> dict[str, Any]:
         """The run's row in the runs table, before it has run."""
@@ -93,7 +94,7 @@ def plan_runs(exp: Experiment) -> list[RunSpec]:
                 run_id=f"p{i:0{width}d}-r{r:0{rwidth}d}", point=i, replicate=r, seed=seed,
                 months=exp.months, params=params, schedule=tuple(exp.schedules[name]),
                 schedule_name=name if exp.schedule_is_factor else None,
-                agents=exp.agents, ties=exp.ties, every=exp.every, factors=dict(point),
+                agents=exp.agents, ties=exp.ties, every=exp.every, factors=dict(point), ics=exp.ics,
             ))
     return plan
 
@@ -113,19 +114,22 @@ def _apply_schedule(model, events) -> None:
 
 
 def simulate(spec: RunSpec, model_factory: Callable | None = None) -> dict[str, pd.DataFrame | None]:
-    """Run one spec; return its metrics (and agent and tie tables if asked)."""
+    """Run one spec; return its metrics (and agent, tie and per-ICS tables if asked)."""
     factory = model_factory or build_model
     model = factory(dict(spec.params), spec.seed, spec.agents)
     _apply_schedule(model, spec.schedule)
     snapshots = sorted(set(range(0, spec.months + 1, spec.every)) | {spec.months})
-    ties = []
-    if spec.ties:
+    ties, ics = [], []
+    if spec.ties or spec.ics:
         for month in snapshots:
             if month > model.month:
                 model.run_for(month - model.month)
-            frame = model.tie_table()
-            frame.insert(0, "month", month)
-            ties.append(frame)
+            if spec.ties:
+                frame = model.tie_table()
+                frame.insert(0, "month", month)
+                ties.append(frame)
+            if spec.ics:
+                ics.append(model.ics_table())
     else:
         model.run_for(spec.months)
     metrics = model.datacollector.get_model_vars_dataframe().reset_index()
@@ -139,7 +143,11 @@ def simulate(spec: RunSpec, model_factory: Callable | None = None) -> dict[str, 
     if ties:
         tie_frame = pd.concat(ties, ignore_index=True)
         tie_frame.insert(0, "run_id", spec.run_id)
-    return {"metrics": metrics, "agents": agents, "ties": tie_frame}
+    ics_frame = None
+    if ics:
+        ics_frame = pd.concat(ics, ignore_index=True)
+        ics_frame.insert(0, "run_id", spec.run_id)
+    return {"metrics": metrics, "agents": agents, "ties": tie_frame, "ics": ics_frame}
 
 
 def run_one(spec: RunSpec, model_factory: Callable | None = None) -> dict[str, Any]:
@@ -147,7 +155,7 @@ def run_one(spec: RunSpec, model_factory: Callable | None = None) -> dict[str, A
     started = datetime.now(timezone.utc)
     clock = time.perf_counter()
     result: dict[str, Any] = {"run_id": spec.run_id, "status": "ok", "error": "",
-                              "metrics": None, "agents": None, "ties": None}
+                              "metrics": None, "agents": None, "ties": None, "ics": None}
     try:
         result.update(simulate(spec, model_factory))
     except Exception:  # noqa: BLE001 - any error in a run is recorded, the sweep goes on

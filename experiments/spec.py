@@ -41,6 +41,7 @@ Format (see the files shipped beside this module)::
     [output]                      # optional extra tables
     agents = false                # organisation-level table
     ties = false                  # tie-level table
+    ics = false                   # per-ICS table (one row per ICS)
     every = 12                    # months between snapshots of those tables
 """
 
@@ -64,6 +65,7 @@ RESERVED = {
     "rng": "each run's seed is derived from [experiment] seed",
     "collect_agents": "use [output] agents = true",
     "collect_ties": "use [output] ties = true",
+    "collect_ics": "use [output] ics = true",
 }
 SETTABLE = tuple(name for name in PARAMETERS if name not in RESERVED)
 
@@ -77,7 +79,8 @@ EXPERIMENT_KEYS = {
     "samples": "a whole number of samples for sampled designs",
     "levels": "number of grid levels for the Morris design (even, 4 by default)",
 }
-OUTPUT_KEYS = {"agents": "true or false", "ties": "true or false", "every": "months between snapshots, >= 1"}
+OUTPUT_KEYS = {"agents": "true or false", "ties": "true or false", "ics": "true or false",
+               "every": "months between snapshots, >= 1"}
 SECTIONS = ("experiment", "parameters", "factors", "schedule", "schedules", "output")
 
 
@@ -116,6 +119,7 @@ class Experiment:
     description: str = ""
     agents: bool = False
     ties: bool = False
+    ics: bool = False
     every: int = 12
     source: str = "<text>"
     text: str = ""
@@ -128,7 +132,7 @@ class Experiment:
     @property
     def categorical(self) -> list[str]:
         """Names of the factors that take named values (regime, schedule, choices)."""
-        names = [n for n, f in self.factors.items() if PARAMETERS[n].kind == "choice"]
+        names = [n for n, f in self.factors.items() if PARAMETERS[n].kind in ("choice", "ics")]
         if self.schedule_is_factor:
             names.append("schedule")
         return names
@@ -190,7 +194,9 @@ class _Checker:
     def value(self, key: str, name: str, value: Any) -> Any:
         try:
             return PARAMETERS[name].validate(value)
-        except ValueError:
+        except ValueError as exc:
+            if PARAMETERS[name].kind == "ics":   # a misspelt ICS: say which one was meant
+                self.fail(key, str(exc).split(": ", 1)[-1])
             self.fail(key, f"got {value!r}; allowed: {PARAMETERS[name].allowed()}")
 
     # ---------------------------------------------------------------- check
@@ -245,7 +251,7 @@ class _Checker:
             if key not in OUTPUT_KEYS:
                 self.fail(f"output.{key}", f"unknown key{suggest(key, OUTPUT_KEYS)}; allowed: {', '.join(OUTPUT_KEYS)}")
         flags = {}
-        for key in ("agents", "ties"):
+        for key in ("agents", "ties", "ics"):
             flags[key] = out.get(key, False)
             if not isinstance(flags[key], bool):
                 self.fail(f"output.{key}", f"got {flags[key]!r}; allowed: true or false")
@@ -255,7 +261,7 @@ class _Checker:
             name=name.strip(), months=months, replicates=replicates, seed=seed, design=design,
             parameters=parameters, factors=factors, schedules=schedules, samples=samples,
             levels=levels, description=description, agents=flags["agents"], ties=flags["ties"],
-            every=every, source=self.source, text=self.text,
+            ics=flags["ics"], every=every, source=self.source, text=self.text,
         )
 
     def check_factors(self, table: dict, design: str, parameters: dict, schedules: dict) -> dict[str, Factor]:
@@ -365,6 +371,10 @@ class _Checker:
             n_systems = int(f.high) if f.is_range else max(f.values)
         else:
             n_systems = parameters.get("n_systems", PARAMETERS["n_systems"].default)
+        if parameters.get("england"):
+            n_systems = 42
+        elif parameters.get("ics"):
+            n_systems = parameters["ics"].count(";") + 1
         for sname, events in schedules.items():
             for i, event in enumerate(events):
                 key = f"schedules.{sname}[{i}]" if sname else f"schedule[{i}]"

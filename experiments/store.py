@@ -9,6 +9,7 @@ Layout of a results folder::
     metrics/*.parquet  long form: run_id, month, one column per model-level metric
     agents/*.parquet   organisation-level snapshots, when the experiment asks for them
     ties/*.parquet     tie-level snapshots, when the experiment asks for them
+    ics/*.parquet      per-ICS snapshots (one row per ICS), when the experiment asks for them
 
 Writing is incremental and atomic: each finished batch becomes one part file
 per table, each written to a temporary name and moved into place with
@@ -38,7 +39,8 @@ from typing import Any
 import pandas as pd
 
 FORMAT = "ics-abm results 1"
-TABLES = ("metrics", "agents", "ties")
+TABLES = ("metrics", "agents", "ties", "ics")
+OPTIONAL = ("agents", "ties", "ics")   # stored when the experiment's [output] asks
 DEPENDENCIES = ("mesa", "numpy", "pandas", "pyarrow", "scipy", "SALib", "matplotlib", "networkx",
                 "tqdm", "numba", "llvmlite", "dask", "distributed")
 
@@ -98,8 +100,8 @@ def plan_hash(plan) -> str:
     """A fingerprint of what the runs are: ids, seeds, parameters, schedules, tables."""
     digest = hashlib.sha256()
     for spec in plan:
-        digest.update(json.dumps([spec.row(), spec.agents, spec.ties, spec.every],
-                                 sort_keys=True, default=str).encode())
+        fields = [spec.row(), spec.agents, spec.ties, spec.every] + ([True] if getattr(spec, "ics", False) else [])
+        digest.update(json.dumps(fields, sort_keys=True, default=str).encode())
     return digest.hexdigest()
 
 
@@ -154,7 +156,7 @@ def _extends(path: Path, manifest: dict, plan, exp) -> bool:
     stored = manifest.get("experiment", {})
     if stored.get("design") in ("sobol", "morris"):
         return False   # their design matrix is one piece
-    if exp is not None and (stored.get("tables") != ["runs", "metrics"] + [t for t in ("agents", "ties") if getattr(exp, t)]
+    if exp is not None and (stored.get("tables") != ["runs", "metrics"] + [t for t in OPTIONAL if getattr(exp, t, False)]
                             or stored.get("every", 12) != exp.every or stored.get("design") != exp.design):
         return False
     committed = {p.name for p in (path / "runs").glob("*.parquet")} if (path / "runs").is_dir() else set()
@@ -261,7 +263,7 @@ class ResultsStore:
 
     def _start(self, exp, plan, manifest, fingerprint, extra, design) -> None:
         path, store = self.path, self
-        for sub in ("runs", "metrics", *(t for t in ("agents", "ties") if getattr(exp, t))):
+        for sub in ("runs", "metrics", *(t for t in OPTIONAL if getattr(exp, t, False))):
             (path / sub).mkdir(parents=True, exist_ok=True)
         store.discard_unfinished()
         git = git_state()
@@ -280,7 +282,7 @@ class ResultsStore:
                     "replicates": exp.replicates, "root_seed": exp.seed, "samples": exp.samples,
                     "factors": list(exp.factors) + (["schedule"] if exp.schedule_is_factor else []),
                     "categorical": exp.categorical, "n_runs": len(plan), "plan_hash": fingerprint,
-                    "tables": ["runs", "metrics"] + [t for t in ("agents", "ties") if getattr(exp, t)],
+                    "tables": ["runs", "metrics"] + [t for t in OPTIONAL if getattr(exp, t, False)],
                     "every": exp.every,
                 },
                 "rerun": {
@@ -378,7 +380,7 @@ def read_table(path: Path, table: str, columns: list[str] | None = None,
 
 @dataclass
 class Results:
-    """A loaded results store: ``runs``, ``metrics``, ``manifest`` (and ``agents``, ``ties``)."""
+    """A loaded results store: ``runs``, ``metrics``, ``manifest`` (and ``agents``, ``ties``, ``ics``)."""
 
     path: Path
     manifest: dict
@@ -386,6 +388,7 @@ class Results:
     metrics: pd.DataFrame
     agents: pd.DataFrame | None = None
     ties: pd.DataFrame | None = None
+    ics: pd.DataFrame | None = None
 
     @property
     def ok(self) -> pd.DataFrame:
@@ -429,6 +432,7 @@ def load(path: str | Path) -> Results:
         if frame is not None:
             keys = ["run_id", "month"] + (["AgentID"] if table == "agents" else [])
             keys += ["source", "target"] if table == "ties" else []
+            keys += ["system"] if table == "ics" else []
             frame = frame.drop_duplicates(keys, keep="first")
             order = {rid: i for i, rid in enumerate(runs["run_id"])}
             frame = (frame.assign(_order=frame["run_id"].map(order))
@@ -439,4 +443,4 @@ def load(path: str | Path) -> Results:
     if metrics is None:
         metrics = pd.DataFrame(columns=["run_id", "month"])
     return Results(path=path, manifest=manifest, runs=runs, metrics=metrics,
-                   agents=tables["agents"], ties=tables["ties"])
+                   agents=tables["agents"], ties=tables["ties"], ics=tables["ics"])
