@@ -19,8 +19,9 @@ sanctions and segments are published):
   bodies ranked in it, doubled and capped at 1). ICBs learn from their own
   assessment, on the system outcome.
 
-Bodies that nobody inspects or ranks (VCSE bodies, Healthwatch) see nothing
-happen to their peers, so their beliefs fall to zero, whatever the regime.
+Bodies that nobody inspects or ranks (VCSE bodies, Healthwatch) start with
+beliefs of zero and see nothing happen to themselves or their peers, so their
+beliefs stay at zero, whatever the regime.
 Priors at month 0 are the same for every covered body (``BELIEF_PRIORS``).
 """
 

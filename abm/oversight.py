@@ -17,7 +17,7 @@ import numpy as np
 
 SANCTION_DECAY = 0.9   # assumption: a sanction's effect on turf halves in about 7 months
 SUPPORT_DECAY = 0.9    # assumption: improvement support fades likewise
-CAUGHT_DECAY = 0.9     # assumption: a detection raises inspection risk for about a year
+CAUGHT_DECAY = 0.9     # assumption: a detection raises inspection risk for about two years (record above 0.1)
 SCRUTINY_RATE = 0.2    # assumption: felt scrutiny follows what happened over about five months
 ASK_SCRUTINY = 3.0     # assumption: asks taking a third of capacity are felt as full scrutiny
 

@@ -27,8 +27,9 @@ organisations experience:
   a provider in deficit is no higher than segment 3). The scores, their
   weights and their consequences are published. Segment 1 earns autonomy;
   segment 4 brings mandated intensive support, with a chance set by
-  intensity: a sanction that takes capacity and brings improvement help
-  from the overseer's limited support budget. ICBs are assessed apart, on
+  intensity: a sanction that takes capacity and brings improvement help,
+  each supported body using two inspections' worth of the overseer's
+  inspection budget. ICBs are assessed apart, on
   their system's outcome.
 - **forums** (overseer): a mandate for a number of forums per ICS, held by the
   ICB (``agents.icb``).
