@@ -107,7 +107,7 @@ class Channels:
         need = 1.0 + DEPRIVATION_NEED * model.deprivation
         self.admissions[:] = (ADMISSIONS_REFERENCE * need * (1.0 + seasonal + shock)
                               * (1.0 - p["prevention_gain"] * self.capability[PREVENTION]))
-        support = act & orgs.is_kind("local_authority", "community")
+        support = act & orgs.discharge_support
         cash = orgs.budget / np.maximum(orgs.base_budget, 1e-12)
         supply = _mean_by_system(orgs.capacity * cash, support, orgs.system, n, empty=SUPPLY_REFERENCE)
         supply = supply / SUPPLY_REFERENCE * (1.0 + p["flow_gain"] * self.capability[FLOW])

@@ -46,6 +46,8 @@ class TieNetwork:
         total = mix.sum(axis=1, keepdims=True)
         # the channels a pair's joint work feeds: the product of the two sides', as shares
         self.channel_mix = np.divide(mix, total, out=np.full_like(mix, 1.0 / mix.shape[1]), where=total > 0)
+        # the order in which an ICB considers pairs for a forum: by ICS, most patient-flow work first
+        self.convening_order = np.lexsort((-self.channel_mix[:, 0], self.system_a))
         is_icb = np.zeros(n_orgs, dtype=bool) if is_icb is None else np.asarray(is_icb)
         # the tie from each organisation to its own ICB (-1 where it has none)
         self.to_icb = np.full(n_orgs, -1, dtype=np.int64)

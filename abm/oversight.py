@@ -40,10 +40,10 @@ def act(model) -> None:
     orgs.caught_record *= CAUGHT_DECAY
     for regulator in model.regulators:
         regulator.inspect(model)
+    caught = orgs.caught_gaming
+    orgs.reported_performance[caught] = orgs.true_performance[caught]   # before any league table ranks it
     for regulator in model.regulators:
         regulator.review(model)
-    caught = orgs.caught_gaming
-    orgs.reported_performance[caught] = orgs.true_performance[caught]
     orgs.caught_record[caught] += 1.0
     orgs.sanction_stock += orgs.sanction_size
     felt = np.minimum(1.0, ASK_SCRUTINY * orgs.asks + orgs.inspected + 0.5 * (orgs.segment == 4))

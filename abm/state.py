@@ -31,6 +31,7 @@ class OrganisationArrays:
         self.in_league_table = col("league_table", bool)
         self.is_icb = self.kind == "icb"
         self.acute = self.kind == "acute"
+        self.discharge_support = np.isin(self.kind, ("local_authority", "community"))  # social care and community beds
         self.is_flow_exposed = np.isin(self.kind, ("acute", "ambulance"))  # their beds and handovers feel delayed discharges
         self.active = np.ones(n, dtype=bool)
         zeros = lambda: np.zeros(n)  # noqa: E731

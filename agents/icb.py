@@ -24,6 +24,7 @@ the overseer's mandate for forums reach the partnership:
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from .organisation import CHANNELS, TABLE_KINDS, PLACE_KINDS, Organisation
 
@@ -82,24 +83,34 @@ class IntegratedCareBoard(Organisation):
         """Choose the pairs to bring together this month; return a per-pair mask.
 
         ``mandated`` is the number of forums per ICS the overseer requires on
-        top of the ICB's own facilitation budget. The ICB chooses unconnected
-        pairs whose joint work would feed patient flow most, plan members first.
+        top of the ICB's own facilitation budget (a fractional forum is held
+        with that chance). The ICB chooses unconnected pairs of its plan's
+        members first, then others; within each, pairs whose joint work would
+        feed patient flow most (equal ones in an order drawn once per model).
         """
         ties, orgs, p = model.ties, model.orgs, model.p
-        chosen = np.zeros(ties.n_pairs, dtype=bool)
-        level = ties.level[0::2]
-        open_pairs = (level == 0) & ties.active[0::2]
-        if not open_pairs.any():
-            return chosen
+        order = ties.convening_order
         budget = np.floor(p["facilitation_budget"] + mandated + model.rng.random(orgs.n_systems)).astype(np.int64)
-        members = orgs.in_plan[ties.a] & orgs.in_plan[ties.b]
-        priority = ties.channel_mix[:, FLOW] + members + 0.01 * model.rng.random(ties.n_pairs)
-        candidates = np.flatnonzero(open_pairs)
-        order = candidates[np.lexsort((-priority[candidates], ties.system_a[candidates]))]
-        systems = ties.system_a[order]
-        starts = np.searchsorted(systems, np.arange(orgs.n_systems))
-        rank = np.arange(order.size) - starts[systems]
-        chosen[order[rank < budget[systems]]] = True
+        chosen = _choose(order=ties.convening_order, level=ties.level, active=ties.active, a=ties.a, b=ties.b,
+                         in_plan=orgs.in_plan, system=ties.system_a, budget=budget)
         cost = np.bincount(ties.a[chosen], minlength=orgs.n) + np.bincount(ties.b[chosen], minlength=orgs.n)
         orgs.forum_time[:] = FORUM_COST * cost
         return chosen
+
+
+@njit(cache=True)
+def _choose(order, level, active, a, b, in_plan, system, budget):
+    """Walk the pairs in convening order: open pairs of plan members first, then other open pairs."""
+    chosen = np.zeros(a.size, dtype=np.bool_)
+    left = budget.copy()
+    for members_only in (True, False):
+        for k in order:
+            s = system[k]
+            if left[s] <= 0 or chosen[k] or level[2 * k] != 0 or not active[2 * k]:
+                continue
+            both = in_plan[a[k]] and in_plan[b[k]]
+            if members_only and not both:
+                continue
+            chosen[k] = True
+            left[s] -= 1
+    return chosen

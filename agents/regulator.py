@@ -44,7 +44,7 @@ import numpy as np
 
 SUPPORT_PER_QUARTER = 0.1      # assumption: performance support from a quarter of intensive support at full strength
 INTENSIVE_SUPPORT_LOAD = 0.1    # assumption: capacity intensive support takes from a body at full intensity
-SUPPORT_INSPECTION_COST = 2.0   # assumption: one body supported uses the capacity of two inspections
+SUPPORT_INSPECTION_COST = 0.25  # assumption: a month of intensive support for one body uses a quarter of an inspection's capacity
 RISK_WEIGHT = 2.0               # assumption: a risky body is three times as likely to be inspected
 FORUMS_AT_FULL = 4.0            # assumption: forums per ICS per month the overseer mandates at full convening and intensity
 
