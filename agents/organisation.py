@@ -29,6 +29,8 @@ import numpy as np
 TABLE_KINDS = ("icb", "acute", "mental_health", "community", "ambulance", "local_authority", "vcse_alliance")
 #: kinds that work in one place
 PLACE_KINDS = ("primary_care", "vcse", "healthwatch")
+#: assumption: manipulating figures takes effort worth nothing in itself, so nobody games what nobody scores
+GAMING_EFFORT_COST = 0.5
 #: channels through which joint work creates value (abm.channels)
 CHANNELS = ("flow", "workforce", "prevention")
 
@@ -119,7 +121,7 @@ class Organisation(mesa.Agent):
             willingness * (p["collaborative_advantage"] * horizon + o.shared_purpose[rows] + b.system_stake[rows])
             + free_rider_penalty)
         u[:, 2] = (b.org_stake[rows] * p["gaming_leverage"] * np.clip(1.0 - 4.0 * caught, 0.0, 1.0)
-                   - (1.0 - p["gaming_propensity"] * o.integrity_gap[rows]))
+                   - (1.0 - p["gaming_propensity"] * o.integrity_gap[rows]) - GAMING_EFFORT_COST)
         return u
 
     @classmethod
