@@ -172,7 +172,9 @@ class ICSModel(mesa.Model):
         history += 0.1 * self.first_wave[ties.system_a]
         ties.trust[:] = np.clip(np.repeat(history, 2) + rng.normal(0.0, DIRECTION_NOISE, ties.n), 0.0, 1.0)
         ties.record[:] = ties.trust
-        self.initial_trust_by_system = np.bincount(ties.system_a, weights=history, minlength=orgs.n_systems) / \
+        # a pair's history is a trust level: clipped like trust, so initial capability stays in [0, 1)
+        self.initial_trust_by_system = np.bincount(ties.system_a, weights=np.clip(history, 0.0, 1.0),
+                                                   minlength=orgs.n_systems) / \
             np.maximum(np.bincount(ties.system_a, minlength=orgs.n_systems), 1)
         # Organisations that sit together at the ICB/ICP table start connected.
         ties.level[:] = np.repeat(ties.table_pair, 2).astype(np.int8)

@@ -78,6 +78,8 @@ EXPERIMENT_KEYS = {
     "design": "one of " + ", ".join(DESIGNS),
     "samples": "a whole number of samples for sampled designs",
     "levels": "number of grid levels for the Morris design (even, 4 by default)",
+    "uncertainty": '"seeds" (default) or "posterior": replicate r also draws its parameters from the calibration '
+                   'posterior, the same draw in every design point (experiments/uncertainty.py)',
 }
 OUTPUT_KEYS = {"agents": "true or false", "ties": "true or false", "ics": "true or false",
                "every": "months between snapshots, >= 1"}
@@ -121,6 +123,7 @@ class Experiment:
     ties: bool = False
     ics: bool = False
     every: int = 12
+    uncertainty: str = "seeds"              # or "posterior" (experiments/uncertainty.py)
     source: str = "<text>"
     text: str = ""
     extra: dict = field(default_factory=dict)
@@ -235,6 +238,9 @@ class _Checker:
         if levels % 2:
             self.fail("experiment.levels", f"got {levels}; allowed: an even whole number (Morris grid levels)")
 
+        uncertainty = exp.get("uncertainty", "seeds")
+        self.check_uncertainty(uncertainty)
+
         parameters = {}
         for pname, value in self.table(data, "parameters").items():
             key = f"parameters.{pname}"
@@ -261,8 +267,19 @@ class _Checker:
             name=name.strip(), months=months, replicates=replicates, seed=seed, design=design,
             parameters=parameters, factors=factors, schedules=schedules, samples=samples,
             levels=levels, description=description, agents=flags["agents"], ties=flags["ties"],
-            ics=flags["ics"], every=every, source=self.source, text=self.text,
+            ics=flags["ics"], every=every, source=self.source, text=self.text, uncertainty=uncertainty,
         )
+
+    def check_uncertainty(self, value: Any) -> None:
+        from abm import posterior
+
+        from .uncertainty import UNCERTAINTY
+
+        if value not in UNCERTAINTY:
+            self.fail("experiment.uncertainty", f"got {value!r}; allowed: {', '.join(repr(u) for u in UNCERTAINTY)}")
+        if value == "posterior" and not posterior.available():
+            self.fail("experiment.uncertainty", "'posterior' needs a calibration posterior in abm/data/posterior; "
+                                                "run `ics-abm calibrate` first, or use 'seeds'")
 
     def check_factors(self, table: dict, design: str, parameters: dict, schedules: dict) -> dict[str, Factor]:
         factors: dict[str, Factor] = {}

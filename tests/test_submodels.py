@@ -580,6 +580,15 @@ class TestChannels:
         assert_allclose(r[channels.WORKFORCE], f[channels.WORKFORCE])
         assert r[channels.PREVENTION].sum() < 0.9 * f[channels.PREVENTION].sum()
 
+    @pytest.mark.parametrize("initial", [0.0, 1.0])
+    def test_initial_capability_stays_in_bounds_when_pair_histories_spread_beyond_them(self, initial):
+        """Regression: pair histories below 0 (or above 1) once gave a negative (or too large) starting stock."""
+        for seed in range(10):
+            m = ICSModel(rng=seed, initial_trust=initial, trust_spread=0.5, n_acute=0, n_primary_care=0, n_vcse=0,
+                         n_local_authorities=1, n_community=0, n_mental_health=0, place_degree=0.0)
+            assert 0.0 <= m.initial_trust_by_system.min() and m.initial_trust_by_system.max() <= 1.0
+            assert (m.channels.capability >= 0.0).all() and (m.channels.capability < 1.0).all()
+
     def test_the_system_outcome_contains_no_effort_term(self):
         m = first_month()
         before = m.channels.system_outcome(m.orgs).copy()
