@@ -241,10 +241,19 @@ def validate_parameters(values: dict[str, Any] | None = None, **more: Any) -> di
 
     Raises TypeError for an unknown name and ValueError for a bad value.
     Regime knobs left at None keep None here; the model fills them from the preset.
+    ``calibrated=True`` starts from the calibration posterior's central set
+    (``abm.posterior``) instead of the table's defaults for the calibrated parameters.
     """
     given = dict(values or {})
     given.update(more)
     resolved = dict(DEFAULTS)
+    calibrated = given.pop("calibrated", False)
+    if not isinstance(calibrated, bool):
+        raise ValueError(f"calibrated got {calibrated!r}; allowed: true or false")
+    if calibrated:
+        from .posterior import central   # the shipped ABC posterior (docs/calibration.md)
+
+        resolved.update(central())
     for name, value in given.items():
         check_name(name)
         resolved[name] = PARAMETERS[name].validate(value)

@@ -1,6 +1,7 @@
 """The ``ics-abm`` command.
 
-    ics-abm compare [--out DIR] [--replicates N] [--months N] [--workers N]
+    ics-abm compare [--out DIR] [--replicates N] [--months N] [--workers N] [--seeds-only]
+    ics-abm calibrate [--quick] [--out DIR] [--workers N] [--seed S]
     ics-abm sweep EXPERIMENT.toml [--out DIR] [--workers N] [--scheduler ADDRESS|local]
     ics-abm rerun DIR RUN_ID
     ics-abm report DIR
@@ -66,7 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replicates", type=_positive, default=30, help="replicates per regime (default: %(default)s)")
     p.add_argument("--months", type=_positive, default=120, help="months per run (default: %(default)s)")
     p.add_argument("--seed", type=int, default=1, help="root seed (default: %(default)s)")
+    p.add_argument("--seeds-only", action="store_true",
+                   help="every replicate runs the table's defaults (intervals cover seed noise only); by default, once "
+                        "a calibration posterior exists, replicate r draws its parameters from it, the same draw "
+                        "under every regime")
     _add_backend(p)
+
+    from .calibration_cli import add_calibrate_parser
+    add_calibrate_parser(sub)
 
     p = sub.add_parser("sweep", help="run an experiment file (TOML)",
                        description="Run the experiment described in a TOML file (see experiments/*.toml). Runs already "
@@ -96,7 +104,7 @@ def _error(message: str) -> int:
 
 
 # --------------------------------------------------------------------- compare, sweep
-def compare_experiment_text(replicates: int, months: int, seed: int) -> str:
+def compare_experiment_text(replicates: int, months: int, seed: int, uncertainty: str = "seeds") -> str:
     """The experiment file `ics-abm compare` runs: every regime preset, default ICS."""
     from abm.regimes import REGIMES
 
@@ -110,7 +118,8 @@ def compare_experiment_text(replicates: int, months: int, seed: int) -> str:
         'description = "Every accountability regime preset on the default ICS; replicate r has the same seed '
         'under every regime (common random numbers)."\n'
         f"months = {months}\nreplicates = {replicates}\nseed = {seed}\n"
-        'design = "full_factorial"\n\n'
+        'design = "full_factorial"\n'
+        + ("" if uncertainty == "seeds" else f'uncertainty = "{uncertainty}"\n') + "\n"
         "[factors]\n"
         f"regime = {to_toml_list(REGIMES)}\n"
     )
@@ -146,15 +155,20 @@ def _run(exp, out: Path, args, command: str) -> int:
     print()
     print(f"Ran {outcome.ran} runs in {outcome.seconds:.1f} s on {outcome.backend}"
           + (f"; {outcome.failed} failed (see the report)" if outcome.failed else "") + ".")
+    from .uncertainty import covers
+    print(covers(exp.uncertainty, exp.replicates))
     print(f"Results: {out}/ (load with experiments.load({str(out)!r})); report: {report}")
     print(f"Re-run: {command}   (reproduce one run: ics-abm rerun {out} {results.runs['run_id'].iloc[0]})")
     return 0
 
 
 def cmd_compare(args) -> int:
+    from abm import posterior
+
     from .spec import parse_experiment
 
-    text = compare_experiment_text(args.replicates, args.months, args.seed)
+    uncertainty = "posterior" if posterior.available() and not args.seeds_only else "seeds"
+    text = compare_experiment_text(args.replicates, args.months, args.seed, uncertainty)
     exp = parse_experiment(text, source="ics-abm compare")
     out = Path(args.out)
     command = "ics-abm compare" + ("" if args.out == "results/compare" else f" --out {shlex.quote(args.out)}")
@@ -164,6 +178,8 @@ def cmd_compare(args) -> int:
         command += f" --months {args.months}"
     if args.seed != 1:
         command += f" --seed {args.seed}"
+    if args.seeds_only:
+        command += " --seeds-only"
     return _run(exp, out, args, command)
 
 
@@ -252,7 +268,13 @@ def cmd_viz(args) -> int:
     return code if isinstance(code, int) else 0
 
 
-COMMANDS = {"compare": cmd_compare, "sweep": cmd_sweep, "rerun": cmd_rerun, "report": cmd_report, "viz": cmd_viz}
+def cmd_calibrate(args) -> int:
+    from .calibration_cli import cmd_calibrate as run
+
+    return run(args)
+
+
+COMMANDS = {"calibrate": cmd_calibrate, "compare": cmd_compare, "sweep": cmd_sweep, "rerun": cmd_rerun, "report": cmd_report, "viz": cmd_viz}
 
 
 def main(argv: list[str] | None = None) -> int:

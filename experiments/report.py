@@ -274,6 +274,8 @@ def write_report(path, metrics=analysis.HEADLINE) -> Path:
         f"Runs stored: {n_ok + n_failed} of {n_planned} ({n_ok} finished, "
         f"<span class=\"{'bad' if n_failed else ''}\">{n_failed} failed</span>). "
         f"Status: {html.escape(str(results.manifest.get('status')))}.</p>")
+    from .uncertainty import covers, mode_of
+    parts.append(f"<p><b>{html.escape(covers(mode_of(results.manifest), exp.get('replicates')))}</b></p>")
     rerun = results.manifest.get("rerun", {})
     parts.append(f"<p class=\"note\">Run it again: <code>{html.escape(rerun.get('all', ''))}</code> (stored runs are "
                  f"kept and skipped); reproduce one run: <code>{html.escape(rerun.get('one', ''))}</code>; "

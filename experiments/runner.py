@@ -37,6 +37,7 @@ from abm.regimes import resolve_regime
 from .design import build_design
 from .seeds import replicate_seeds
 from .spec import RESERVED, Experiment
+from .uncertainty import replicate_parameters
 
 PARAMETER_NAMES = tuple(name for name in validate_parameters() if name not in RESERVED)
 
@@ -82,14 +83,15 @@ def plan_runs(exp: Experiment) -> list[RunSpec]:
     """Every run of ``exp``: design points x replicates, in a fixed order."""
     design = build_design(exp)
     seeds = replicate_seeds(exp.seed, exp.replicates)
+    draws = replicate_parameters(exp)   # {} per replicate, or its posterior draw (common to every point)
     width = max(4, len(str(len(design.points) - 1)))
     rwidth = max(3, len(str(exp.replicates - 1)))
     plan = []
     for i, point in enumerate(design.points):
         values = {k: v for k, v in point.items() if k != "schedule"}
-        params = resolved_parameters({**exp.parameters, **values})
         name = point.get("schedule", "")
         for r, seed in enumerate(seeds):
+            params = resolved_parameters({**draws[r], **exp.parameters, **values})
             plan.append(RunSpec(
                 run_id=f"p{i:0{width}d}-r{r:0{rwidth}d}", point=i, replicate=r, seed=seed,
                 months=exp.months, params=params, schedule=tuple(exp.schedules[name]),
