@@ -28,6 +28,20 @@ def runs(months: int = 120, seeds=SEEDS, **params) -> list:
     return tables
 
 
+def probed_runs(months: int, probe, seeds=SEEDS, **params) -> tuple[list, list]:
+    """Model-level tables of one condition and, per seed, ``probe(model)`` called after every month."""
+    tables, probes = [], []
+    for seed in seeds:
+        model = ICSModel(rng=seed, collect_agents=False, **params)
+        seen = []
+        for _ in range(months):
+            model.step()
+            seen.append(probe(model))
+        tables.append(model.datacollector.get_model_vars_dataframe())
+        probes.append(seen)
+    return tables, probes
+
+
 def final(tables, column: str) -> np.ndarray:
     return np.array([t[column].iloc[-1] for t in tables])
 
