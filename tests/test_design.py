@@ -238,3 +238,41 @@ def test_equal_scores_are_segmented_in_a_random_order():
         community_segment.append(int(seg[model.orgs.kind == "community"][0]))
     assert 1 in order and -1 in order
     assert len(set(community_segment)) > 1   # the community trust is not always last
+
+
+# --------------------------------------------------------------------------- one implementation per rule
+def test_each_compiled_rule_lives_in_its_mechanism_s_module_and_there_is_no_twin():
+    import importlib.util
+
+    from numba.core.registry import CPUDispatcher
+
+    from abm import continuum, joint_work
+
+    assert importlib.util.find_spec("abm.kernels") is None
+    for module, loop in ((trust, "_update"), (continuum, "_update"), (joint_work, "_projects")):
+        assert isinstance(getattr(module, loop), CPUDispatcher), (module.__name__, loop)
+    # the registered default trust rule is the function in abm/trust.py that calls that loop
+    from abm.rules import resolve_rules
+
+    assert resolve_rules(None)["trust_update"].__module__ == "abm.trust"
+
+
+# --------------------------------------------------------------------------- heterogeneity
+def test_organisations_of_one_kind_differ_and_icss_are_not_clones():
+    model = ICSModel(rng=8, n_systems=3)
+    acute = model.orgs.kind == "acute"
+    assert np.unique(model.orgs.budget[acute]).size == acute.sum()
+    assert np.unique(model.orgs.integrity_gap[acute]).size == acute.sum()
+    model.run_for(12)
+    outcome = model.system_outcome
+    assert np.unique(np.round(outcome, 12)).size == 3
+    same = ICSModel(rng=8, n_systems=3, size_spread=0.0, leadership_spread=0.0)
+    assert np.unique(same.orgs.budget[acute]).size == 1
+
+
+def test_about_deficit_share_of_nhs_providers_are_in_deficit():
+    model = ICSModel(rng=1, n_systems=42, n_vcse=0, n_primary_care=0, collect_agents=False)
+    league = model.orgs.in_league_table
+    assert league.sum() > 200
+    assert abs(model.orgs.in_deficit[league].mean() - model.p["deficit_share"]) < 0.08
+    assert not model.orgs.in_deficit[~league].any()
