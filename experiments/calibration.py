@@ -91,9 +91,9 @@ class Settings:
 MODES: dict[str, Settings] = {
     # seconds: for tests
     "quick": Settings(population=4, generations=1, months=12, predictive=3),
-    # the shipped calibration (abm/data/posterior): about 600-700 particle evaluations, i.e. about
-    # 2,000 model runs of 72 months: 10-20 minutes on a quiet 2-core machine with --workers 2
-    "shipped": Settings(population=40, generations=4, months=72, predictive=40),
+    # the shipped calibration (abm/data/posterior): about 800-1,000 particle evaluations, i.e. about
+    # 2,500-3,000 model runs of 72 months: 15-30 minutes on a quiet 2-core machine with --workers 2
+    "shipped": Settings(population=40, generations=5, months=72, predictive=40),
 }
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "abm" / "data" / "posterior"
@@ -290,6 +290,12 @@ def _git_commit() -> str | None:
         return None
 
 
+def _settings(mode: str, **overrides) -> Settings:
+    if mode not in MODES:
+        raise ValueError(f"mode {mode!r}: allowed {', '.join(MODES)}")
+    return replace(MODES[mode], **{k: v for k, v in overrides.items() if v is not None})
+
+
 def calibrate(mode: str = "shipped", out: str | Path | None = None, *, seed: int = 1, workers: int = 1,
               scheduler: str | None = None, population: int | None = None, generations: int | None = None,
               months: int | None = None, predictive: int | None = None, progress: bool = True,
@@ -297,11 +303,7 @@ def calibrate(mode: str = "shipped", out: str | Path | None = None, *, seed: int
     """Run ABC-SMC and write the posterior, the posterior-predictive check and the report to ``out``."""
     import pyabc
 
-    if mode not in MODES:
-        raise ValueError(f"mode {mode!r}: allowed {', '.join(MODES)}")
-    s = MODES[mode]
-    s = replace(s, **{k: v for k, v in dict(population=population, generations=generations, months=months,
-                                              predictive=predictive).items() if v is not None})
+    s = _settings(mode, population=population, generations=generations, months=months, predictive=predictive)
     out = Path(out) if out is not None else DEFAULT_OUT
     out.mkdir(parents=True, exist_ok=True)
     for name in ("pyabc", "ABC", "Sampler", "History", "Epsilon", "Distance", "Acceptor"):
@@ -331,23 +333,52 @@ def calibrate(mode: str = "shipped", out: str | Path | None = None, *, seed: int
         abc.new(f"sqlite:///{db}", {stat: 0.0 for stat in T.STATS})
         history = abc.run(minimum_epsilon=0.0, max_nr_populations=s.generations)
         abc_seconds = time.perf_counter() - clock
-        pops = history.get_all_populations()
-        population = history.get_population(t=history.max_t)
-        rows = []
-        for k, particle in enumerate(population.particles):
-            rows.append({"particle": k, "weight": float(particle.weight), **{n: float(particle.parameter[n]) for n in PRIORS},
-                         "distance": float(particle.distance),
-                         **{f"stat_{name}": float(particle.sum_stat[name]) for name in T.STATS}})
-        frame = pd.DataFrame(rows)
-        frame["weight"] = frame["weight"] / frame["weight"].sum()
-        clock2 = time.perf_counter()
-        pred = posterior_predictive(frame, s.predictive, seed, s.months, executor)
-        pred_seconds = time.perf_counter() - clock2
-        if keep_db is False:
-            shutil.rmtree(db_dir, ignore_errors=True)
+        result = _finish(history, out, s, mode, seed, workers, f"DeterministicSampler on {backend}", started,
+                         abc_seconds, executor)
     finally:
         if ctx is not None:
             ctx.__exit__(*sys.exc_info())
+        if not keep_db:
+            shutil.rmtree(db_dir, ignore_errors=True)
+    return result
+
+
+def export(db: str | Path, out: str | Path, mode: str = "shipped", *, seed: int = 1, workers: int = 1,
+           note: str = "", **overrides) -> CalibrationResult:
+    """Write the posterior of the last finished generation in pyabc database ``db`` (e.g. of a stopped run)."""
+    import pyabc
+
+    s = _settings(mode, **overrides)
+    history = pyabc.History(f"sqlite:///{Path(db).resolve()}", _id=1)
+    pops = history.get_all_populations()
+    start = pd.Timestamp(history.get_abc().start_time)
+    abc_seconds = (pd.Timestamp(pops["population_end_time"].max()) - start).total_seconds()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    from .runner import make_executor
+
+    if workers > 1:
+        with make_executor(workers) as (executor, backend):
+            return _finish(history, out, s, mode, seed, workers, "DeterministicSampler (exported from its database)",
+                           start.to_pydatetime(), abc_seconds, executor, note)
+    return _finish(history, out, s, mode, seed, workers, "DeterministicSampler (exported from its database)",
+                   start.to_pydatetime(), abc_seconds, None, note)
+
+
+def _finish(history, out: Path, s: Settings, mode: str, seed: int, workers: int, sampler: str, started,
+            abc_seconds: float, executor=None, note: str = "") -> CalibrationResult:
+    pops = history.get_all_populations()
+    population = history.get_population(t=history.max_t)
+    rows = []
+    for k, particle in enumerate(population.particles):
+        rows.append({"particle": k, "weight": float(particle.weight),
+                     **{n: float(particle.parameter[n]) for n in PRIORS}, "distance": float(particle.distance),
+                     **{f"stat_{name}": float(particle.sum_stat[name]) for name in T.STATS}})
+    frame = pd.DataFrame(rows)
+    frame["weight"] = frame["weight"] / frame["weight"].sum()
+    clock = time.perf_counter()
+    pred = posterior_predictive(frame, s.predictive, seed, s.months, executor)
+    pred_seconds = time.perf_counter() - clock
 
     central = central_parameters(frame)
     generations_table = [
@@ -356,16 +387,27 @@ def calibrate(mode: str = "shipped", out: str | Path | None = None, *, seed: int
         for _, r in pops.iterrows()
     ]
     evaluations = int(sum(g["evaluations"] for g in generations_table))
+    extra = []
+    if s.population != MODES[mode].population:
+        extra.append(f"--population {s.population}")
+    if s.generations != MODES[mode].generations:
+        extra.append(f"--generations {s.generations}")
+    if s.months != MODES[mode].months:
+        extra.append(f"--months {s.months}")
+    if s.predictive != MODES[mode].predictive:
+        extra.append(f"--predictive {s.predictive}")
     manifest = {
         "what": "ABC-SMC posterior of the ICS model (experiments/calibration.py)",
         "mode": mode,
         "settings": asdict(s),
+        "finished_generations": int(history.max_t) + 1,
+        "note": note,
         "seed": seed,
-        "command": f"ics-abm calibrate{' --quick' if mode == 'quick' else ''} --seed {seed}",
-        "sampler": f"DeterministicSampler on {backend}",
+        "command": " ".join(["ics-abm calibrate", *(["--quick"] if mode == "quick" else []), "--seed", str(seed), *extra]),
+        "sampler": sampler,
         "workers": workers,
-        "priors": {k: {"low": lo, "high": hi, "distribution": "uniform", "note": note}
-                   for k, (lo, hi, note) in PRIORS.items()},
+        "priors": {k: {"low": lo, "high": hi, "distribution": "uniform", "note": why}
+                   for k, (lo, hi, why) in PRIORS.items()},
         "scenarios": T.SCENARIOS,
         "targets": [t.as_dict() for t in T.TARGETS],
         "distance": "sqrt(sum over fitted targets of (violation / scale)^2); violation = distance outside the range",
@@ -379,7 +421,8 @@ def calibrate(mode: str = "shipped", out: str | Path | None = None, *, seed: int
         "started_at": started.isoformat(timespec="seconds"),
         "versions": _versions(),
         "git_commit": _git_commit(),
-        "machine": {"cpus": os.cpu_count(), "load_average_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None},
+        "machine": {"cpus": os.cpu_count(),
+                    "load_average_1min": round(os.getloadavg()[0], 1) if hasattr(os, "getloadavg") else None},
         "central": central,
     }
     frame.to_csv(out / "posterior.csv", index=False)
@@ -471,10 +514,8 @@ def write_report(out: str | Path) -> Path:
         "# Calibration report (ABC-SMC)",
         "",
         f"Mode `{manifest['mode']}`, root seed {manifest['seed']}, git commit `{manifest['git_commit']}`, "
-        f"started {manifest['started_at']}. Reproduce: `{manifest['command']}`"
-        + ("" if manifest["mode"] == "quick" else
-           f" (with `--population {s['population']} --generations {s['generations']} --months {s['months']} "
-           f"--predictive {s['predictive']}`)") + ".",
+        f"started {manifest['started_at']}. Reproduce: `{manifest['command']}`."
+        + (f" {manifest['note']}" if manifest.get("note") else ""),
         "",
         f"Settings: {s['population']} particles per generation, {len(manifest['generations'])} populations "
         f"(the prior calibration sample is not counted), {s['months']} months per scenario run, "

@@ -17,7 +17,7 @@ def add_calibrate_parser(sub) -> None:
     p.add_argument("--scheduler", metavar="ADDRESS|local", help="evaluate particles on Dask (as in `sweep`)")
     p.add_argument("--seed", type=int, default=1, help="root seed (default: %(default)s)")
     p.add_argument("--population", type=int, help="particles per generation (shipped: 40)")
-    p.add_argument("--generations", type=int, help="ABC-SMC generations (shipped: 4)")
+    p.add_argument("--generations", type=int, help="ABC-SMC generations (shipped: 5)")
     p.add_argument("--months", type=int, help="months per scenario run (shipped: 72)")
     p.add_argument("--predictive", type=int, help="posterior-predictive draws for the report (shipped: 40)")
     p.add_argument("--keep-db", action="store_true", help="keep pyabc's database abc.db in the output folder")

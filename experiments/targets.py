@@ -115,7 +115,7 @@ TARGETS: tuple[Target, ...] = (
            "2013-2018 emergency admissions rose 12% in non-participating CCGs vs 8.8% (Vanguard), 6.4% "
            "(Pioneer), 3.5% (both): a gap of 3.2-8.5 points of baseline after five years.",
            "Morciano M et al. (2021) BMC Health Serv Res 21:682, doi 10.1186/s12913-021-06692-x"),
-    Target("T8", "icb_provider_cooperating", "permissive", "range", 0.80, 0.95, 0.10, True,
+    Target("T8", "icb_provider_cooperating", "permissive", "range", 0.80, 0.95, 0.20, True,
            "share of ICB-NHS provider partnerships at the cooperating level or above, mean over months 13-36",
            "About 90% of ICS leaders said joint working improved or partners work collaboratively (2021/22, "
            "2022/23).",
