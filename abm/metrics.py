@@ -59,9 +59,15 @@ AGENT_COLUMNS = ("kind", "system", "place", "turf", "trust_given", "trust_receiv
                  "gaming_share", "in_plan", "shared_purpose")
 
 
+def _weights(mask: np.ndarray) -> np.ndarray:
+    """Weights that average over ``mask`` with one dot product (zeros if the mask is empty)."""
+    n = np.count_nonzero(mask)
+    return mask / n if n else np.zeros(mask.size)
+
+
 def model_metrics(model) -> dict[str, float]:
     orgs = model.orgs
-    act_org = orgs.active
+    act = orgs.active
     trust_sum, n_active, counts, incl_sum, incl_n = _tie_sums(
         model.ties.trust, model.ties.level, model.ties.active, model.inclusion_ties)
     n_pairs = max(int(counts.sum()), 1)
@@ -70,16 +76,18 @@ def model_metrics(model) -> dict[str, float]:
     successes = int(result.success.sum()) if result is not None else 0
     channels = model.channels
     people = model.population / model.population.sum()
-    league = act_org & orgs.in_league_table
-    covered = act_org & (orgs.covered_by("overseer") | orgs.covered_by("inspector"))
+    # averages as dot products with weights (no copies of masked arrays on the monthly path)
+    w = _weights(act)
+    league = _weights(act & orgs.in_league_table)
+    covered = _weights(act & (orgs.covered_by("overseer") | orgs.covered_by("inspector")))
     return {
         "trust_mean": trust_sum / n_active if n_active else 0.0,
-        "turf_mean": float(orgs.turf[act_org].mean()),
+        "turf_mean": float(orgs.turf @ w),
         **{f"share_{LEVELS[k]}": float(counts[k] / n_pairs) for k in range(1, 5)},
         "collaboration_index": float((counts * np.arange(5)).sum() / (4.0 * n_pairs)),
         "joint_projects": successes,
-        "joint_work_share": float((orgs.joint_work / disc)[act_org].mean()),
-        "gaming_share": float((orgs.gaming_work / disc)[act_org].mean()),
+        "joint_work_share": float((orgs.joint_work / disc) @ w),
+        "gaming_share": float((orgs.gaming_work / disc) @ w),
         "capability": float(channels.capability.mean()),
         "capability_flow": float(channels.capability[0].mean()),
         "capability_workforce": float(channels.capability[1].mean()),
@@ -88,22 +96,22 @@ def model_metrics(model) -> dict[str, float]:
         "delayed_discharge_days": float(people @ channels.delayed_days),
         "vacancy_rate": float(people @ channels.vacancy_rate),
         "system_outcome": float(model.system_outcome.mean()),
-        "org_performance": float(orgs.true_performance[act_org].mean()),
-        "reported_performance": float(orgs.reported_performance[act_org].mean()),
-        "gaming_gap": float((orgs.reported_performance - orgs.true_performance)[league].mean()) if league.any() else 0.0,
-        "gaming_detected": int(orgs.caught_gaming.sum()),
-        "inspections": int(orgs.inspected.sum()),
-        "sanctions": int(orgs.sanctioned.sum()),
-        "compliance_burden": float(orgs.compliance[act_org].mean()),
-        "pressure_mean": float(orgs.pressure[act_org].mean()),
+        "org_performance": float(orgs.true_performance @ w),
+        "reported_performance": float(orgs.reported_performance @ w),
+        "gaming_gap": float((orgs.reported_performance - orgs.true_performance) @ league),
+        "gaming_detected": int(np.count_nonzero(orgs.caught_gaming)),
+        "inspections": int(np.count_nonzero(orgs.inspected)),
+        "sanctions": int(np.count_nonzero(orgs.sanctioned)),
+        "compliance_burden": float(orgs.compliance @ w),
+        "pressure_mean": float(orgs.pressure @ w),
         "voice_gini": model.voice_gini,
         "acute_decision_share": result.acute_weight / successes if successes else 0.0,
         "council_vcse_inclusion": incl_sum / (4.0 * incl_n) if incl_n else 0.0,
-        "plan_membership": float(orgs.in_plan[act_org].mean()),
-        "shared_purpose": float(orgs.shared_purpose[act_org].mean()),
+        "plan_membership": float(orgs.in_plan @ w),
+        "shared_purpose": float(orgs.shared_purpose @ w),
         "pooled_share": float(model.pooled_share.mean()),
-        "belief_inspection": float(model.beliefs.inspection[covered].mean()) if covered.any() else 0.0,
-        "org_stake": float(model.beliefs.org_stake[league].mean()) if league.any() else 0.0,
+        "belief_inspection": float(model.beliefs.inspection @ covered),
+        "org_stake": float(model.beliefs.org_stake @ league),
     }
 
 
