@@ -23,7 +23,7 @@
 Command line::
 
     python -m experiments.exploration run-noise experiments/regime_exploration.toml --samples 10 --seeds 4
-    python -m experiments.exploration run-switch-offs experiments/regime_exploration.toml --samples 40
+    python -m experiments.exploration run-switch-offs experiments/regime_exploration.toml --samples 25
     python -m experiments.exploration report results/regime-exploration
 
 The main sweep itself is ``ics-abm sweep experiments/regime_exploration.toml``.
@@ -477,7 +477,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=2)
     p = sub.add_parser("run-switch-offs", help="run the first samples with each mechanism switched off")
     p.add_argument("experiment")
-    p.add_argument("--samples", type=int, default=40)
+    p.add_argument("--samples", type=int, default=25)
     p.add_argument("--only", nargs="*", default=None, help="parameters to switch off (default: all)")
     p.add_argument("--out", default=None)
     p.add_argument("--workers", type=int, default=2)
