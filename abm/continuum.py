@@ -8,7 +8,7 @@ least ``k x readiness_step``. A ready pair steps up one level with chance
 ``step_up_probability`` a month, and beyond connecting only if both invested
 joint effort this month (a joint project was attempted). A pair steps down
 one level when readiness falls below its level's threshold less
-``continuum_hysteresis``. A pair the ICB convened this month (a forum) is at
+``continuum_hysteresis``. A pair whose ICB forum meets this month is at
 least connecting: a forum forces first contact, not trust (Provan & Milward
 1995). The rule is one compiled loop over pairs.
 """

@@ -59,6 +59,7 @@ class TieNetwork:
         self.record = np.zeros(n)
         self.level = np.zeros(n, dtype=np.int8)
         self.investment = np.zeros(n)      # joint effort put into the tie this month
+        self.forum_left = np.zeros(self.n_pairs, dtype=np.int16)  # months a pair's ICB forum still meets
         self.active = np.ones(n, dtype=bool)
         self._refresh_degree()
 

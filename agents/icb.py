@@ -12,9 +12,10 @@ the overseer's mandate for forums reach the partnership:
 - **convening** (monthly): within its facilitation budget, plus any forums the
   overseer mandates, it brings together chosen pairs that have no working
   relationship yet: pairs of partners whose work feeds patient flow most,
-  among the plan's members first. A forum forces first contact (the pair is
-  at least "connecting") and costs both sides a little capacity; it does not
-  create trust.
+  among the plan's members first. A forum meets monthly for a year
+  (``FORUM_MONTHS``): while it meets, the pair is at least "connecting" (first
+  contact is forced) and both sides spend a little capacity on it; it does
+  not create trust.
 - **pooling** (every April): where national funding rules allow money to be
   pooled (``funding_flexibility``), it pools a share of its allocation with the
   plan's members. Pooled money pays for prevention work (joint prevention
@@ -28,7 +29,8 @@ from numba import njit
 
 from .organisation import CHANNELS, TABLE_KINDS, PLACE_KINDS, Organisation
 
-FORUM_COST = 0.01        # assumption: capacity a forum takes from each side in its month
+FORUM_COST = 0.01        # assumption: capacity a forum takes from each side in each month it meets
+FORUM_MONTHS = 12        # assumption: a forum meets monthly for a year
 PLAN_PURPOSE_RATE = 0.15  # assumption: monthly adjustment of shared purpose
 FLOW = CHANNELS.index("flow")
 
@@ -80,7 +82,7 @@ class IntegratedCareBoard(Organisation):
 
     @classmethod
     def convene(cls, model, mandated: np.ndarray) -> np.ndarray:
-        """Choose the pairs to bring together this month; return a per-pair mask.
+        """Start forums for chosen pairs; return the per-pair mask of forums meeting this month.
 
         ``mandated`` is the number of forums per ICS the overseer requires on
         top of the ICB's own facilitation budget (a fractional forum is held
@@ -92,21 +94,24 @@ class IntegratedCareBoard(Organisation):
         order = ties.convening_order
         budget = np.floor(p["facilitation_budget"] + mandated + model.rng.random(orgs.n_systems)).astype(np.int64)
         chosen = _choose(order=ties.convening_order, level=ties.level, active=ties.active, a=ties.a, b=ties.b,
-                         in_plan=orgs.in_plan, system=ties.system_a, budget=budget)
-        cost = np.bincount(ties.a[chosen], minlength=orgs.n) + np.bincount(ties.b[chosen], minlength=orgs.n)
+                         in_plan=orgs.in_plan, system=ties.system_a, budget=budget, meeting=ties.forum_left)
+        ties.forum_left[chosen] = FORUM_MONTHS
+        meeting = (ties.forum_left > 0) & ties.active[0::2]
+        ties.forum_left[meeting] -= 1
+        cost = np.bincount(ties.a[meeting], minlength=orgs.n) + np.bincount(ties.b[meeting], minlength=orgs.n)
         orgs.forum_time[:] = FORUM_COST * cost
-        return chosen
+        return meeting
 
 
 @njit(cache=True)
-def _choose(order, level, active, a, b, in_plan, system, budget):
-    """Walk the pairs in convening order: open pairs of plan members first, then other open pairs."""
+def _choose(order, level, active, a, b, in_plan, system, budget, meeting):
+    """Walk the pairs in convening order: open pairs (no tie, no forum) of plan members first, then others."""
     chosen = np.zeros(a.size, dtype=np.bool_)
     left = budget.copy()
     for members_only in (True, False):
         for k in order:
             s = system[k]
-            if left[s] <= 0 or chosen[k] or level[2 * k] != 0 or not active[2 * k]:
+            if left[s] <= 0 or chosen[k] or level[2 * k] != 0 or meeting[k] > 0 or not active[2 * k]:
                 continue
             both = in_plan[a[k]] and in_plan[b[k]]
             if members_only and not both:

@@ -30,7 +30,7 @@ TABLE_KINDS = ("icb", "acute", "mental_health", "community", "ambulance", "local
 #: kinds that work in one place
 PLACE_KINDS = ("primary_care", "vcse", "healthwatch")
 #: assumption: manipulating figures takes effort worth nothing in itself, so nobody games what nobody scores
-GAMING_EFFORT_COST = 0.5
+GAMING_EFFORT_COST = 0.3
 #: channels through which joint work creates value (abm.channels)
 CHANNELS = ("flow", "workforce", "prevention")
 
