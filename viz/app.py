@@ -188,6 +188,13 @@ def Page(initial: dict | None = None):
     def set_pending(name, value):
         pending.set({**pending.value, name: value})
 
+    def play_or_pause():
+        # Under the lock: Pause waits for a month being stepped, and Play's loop checks
+        # ``playing`` under the lock, so no month starts after Pause: the month shown
+        # once the button reads Play again is the month the run stopped at.
+        with sim.lock:
+            playing.set(not playing.value)
+
     # ---- Play: step in a thread, as fast as the chosen speed allows
     def play_loop(cancel: threading.Event):
         if not playing.value:
@@ -197,7 +204,7 @@ def Page(initial: dict | None = None):
         while not cancel.is_set():
             started = time.perf_counter()
             with sim.lock:  # Reset may have built a new model meanwhile: never step that one
-                if cancel.is_set() or sim.run_id != run:
+                if cancel.is_set() or not playing.value or sim.run_id != run:
                     break
                 sim.step(min(months, LAST_MONTH - sim.month))
             set_version(sim.version)
@@ -234,7 +241,7 @@ def Page(initial: dict | None = None):
             )
         with solara.Div(classes=["ics-body"]):
             with solara.Column(classes=["ics-controls"], gap="4px"):
-                Controls(snap, playing, speed, seed_text, pending, set_pending, step, reset,
+                Controls(snap, playing, play_or_pause, speed, seed_text, pending, set_pending, step, reset,
                          change_regime, change_knob, trigger, message.value, error.value)
             with solara.Column(gap="0px"):
                 with solara.lab.Tabs(value=tab.value, on_value=tab.set, align="left"):
@@ -280,20 +287,21 @@ def Page(initial: dict | None = None):
 
 
 @solara.component
-def Controls(snap: Snapshot, playing, speed, seed_text, pending, set_pending, step, reset, change_regime,
-             change_knob, trigger, message: str, error: bool):
+def Controls(snap: Snapshot, playing, play_or_pause, speed, seed_text, pending, set_pending, step, reset,
+             change_regime, change_knob, trigger, message: str, error: bool):
     """The left-hand column, drawn from the page's snapshot (a new one after every change re-draws it)."""
     regime = snap.regime
     solara.Text("Run", classes=["ics-section"])
     with solara.Row(gap="6px", style={"flex-wrap": "wrap"}):
         solara.Button("Step", on_click=step, color="primary", disabled=playing.value or snap.month >= LAST_MONTH,
                       classes=["ics-step"]).meta(ref="step")
-        solara.Button("Pause" if playing.value else "Play", on_click=lambda: playing.set(not playing.value),
+        solara.Button("Pause" if playing.value else "Play", on_click=play_or_pause,
                       color="success" if not playing.value else "warning", classes=["ics-play"]).meta(ref="play")
         solara.Button("Reset", on_click=reset, color="error", outlined=True, classes=["ics-reset"]).meta(ref="reset")
     Message(message, error)
     solara.Text(f"Speed: {speed.value} months per second", classes=["ics-slider-label"])
-    solara.SliderInt("", value=speed.value, min=1, max=24, on_value=speed.set, thumb_label=True).meta(ref="speed")
+    with solara.Div(classes=["ics-speed"]):
+        solara.SliderInt("", value=speed.value, min=1, max=24, on_value=speed.set, thumb_label=True).meta(ref="speed")
 
     solara.Text("Accountability regime (acts now)", classes=["ics-section"])
     rv.Select(
