@@ -151,6 +151,7 @@ def levels_chart(history: pd.DataFrame, marks: list[Mark]) -> dict:
     series.reverse()  # the tallest band ("none", up to 1) first: each later band is drawn over it
     series[0]["markLine"] = mark_line(marks)
     option = _base("Partnerships by level of working together", legend, right=190)
+    option["legend"]["icon"] = "rect"  # filled swatches, like the bands
     option["xAxis"] = _month_axis(months)
     option["yAxis"] = _value_axis("Share of partnerships")
     option["series"] = series
