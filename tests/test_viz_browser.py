@@ -145,6 +145,37 @@ def _step(pg, times: int, start: int) -> int:
     return start + times
 
 
+def _month(pg) -> int:
+    return int(pg.locator(".ics-month-counter").inner_text().replace("Month", "").strip())
+
+
+def _play_until(pg, month: int) -> int:
+    """Press Play, wait until the counter reaches ``month``, press Pause; return the month it stopped at.
+
+    No month starts after Pause (see ``viz.app``), but the page's parts are updated
+    one by one: the month returned is the one the counter, the network and the
+    charts all show once the button reads Play.
+    """
+    pg.locator(".ics-play").click()
+    pg.wait_for_function(
+        "(m) => parseInt(document.querySelector('.ics-month-counter').textContent.replace('Month', '')) >= m",
+        arg=month, timeout=120_000)
+    pg.locator(".ics-play").click()  # Pause
+    pg.wait_for_function("() => document.querySelector('.ics-play').textContent.includes('Play')")
+    return pg.wait_for_function("""() => {
+        const counter = document.querySelector('.ics-month-counter').textContent.replace('Month', '').trim();
+        const drawn = [document.querySelector('.ics-network'), ...document.querySelectorAll('.ics-chart')]
+            .map(el => el.dataset.month);
+        return drawn.every(m => m === counter) && parseInt(counter);
+    }""", polling="raf").json_value()
+
+
+def _assert_no_traceback(pg) -> None:
+    text = pg.locator("body").inner_text()
+    assert "Traceback" not in text and not re.search(r"\b\w+Error\b", text), text[:2000]
+    assert pg.locator(".ics-month-counter").count() == 1 and pg.locator(".ics-chart").count() == 4
+
+
 def test_page_loads_offline_with_network_and_charts(page):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "viz_month0.png", full_page=True)
@@ -193,14 +224,9 @@ def test_events_and_play_pause(page):
     page.locator(".ics-message-info").filter(has_text="winter").wait_for()
     page.locator(".ics-event-merger").click()
     page.locator(".ics-message-info").filter(has_text="merge").wait_for()
-    page.locator(".ics-play").click()
-    page.wait_for_function(
-        "() => parseInt(document.querySelector('.ics-month-counter').textContent.replace('Month', '')) >= 4")
-    page.locator(".ics-play").click()  # Pause
-    page.wait_for_function("() => document.querySelector('.ics-play').textContent.includes('Play')")
-    stopped = page.locator(".ics-month-counter").inner_text()
+    stopped = _play_until(page, 4)
     page.wait_for_timeout(800)
-    assert page.locator(".ics-month-counter").inner_text() == stopped
+    assert _month(page) == stopped
 
 
 def test_hover_shows_figures_and_click_selects(page):
@@ -256,3 +282,49 @@ def test_the_request_guard_catches_a_request_to_the_internet(browser):
     context.close()
     assert recorder.outside() == ["http://example.org/logo.png"]
     assert any("example.org" in f for f in recorder.failed)  # aborted, never fetched
+
+
+def test_play_after_a_long_history_twice_and_the_levels_chart_draws_what_it_was_given(page):
+    """Issue 7: pressing Play after some history replaced the page with a traceback, and the
+    levels chart drew its (stacked) areas in the wrong place."""
+    slider = page.locator(".ics-speed .v-slider")
+    box = slider.bounding_box()
+    page.mouse.click(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)  # fastest
+    page.get_by_text("Speed: 24 months per second").wait_for()
+    _play_until(page, 36)
+    page.locator(".ics-regime-select").click()
+    page.get_by_role("option", name="Top down").click()
+    page.wait_for_function("() => document.querySelector('.ics-regime').textContent.includes('Top down')")
+    month = _play_until(page, 100)
+    for _ in range(2):  # Play with a long history, twice
+        month = _play_until(page, month + 6)
+        _assert_no_traceback(page)
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.locator(".ics-chart-levels").scroll_into_view_if_needed()
+    page.screenshot(path=ARTIFACTS / "viz_levels_after_play_1280x720.png")
+    page.locator(".ics-chart-levels").screenshot(path=ARTIFACTS / "viz_levels_chart.png")
+
+    # What ECharts drew (its points, in pixels, turned back into months and shares) is what it was given.
+    drawn = page.evaluate("""() => {
+        const chart = document.querySelector('.ics-chart-levels').__vue__.chart;
+        const out = [];
+        chart.getModel().eachSeries((series, i) => {
+            const points = series.getData().getLayout('points');
+            const xy = [];
+            for (let k = 0; k < points.length; k += 2) {
+                xy.push(chart.convertFromPixel({seriesIndex: i}, [points[k], points[k + 1]]));
+            }
+            const given = chart.getOption().series[i];
+            out.push({name: series.name, given: given.data, drawn: xy,
+                      marks: given.markLine ? given.markLine.data.map(d => d.xAxis) : null});
+        });
+        return out;
+    }""")
+    assert [s["name"] for s in drawn] == ["None", "Connecting", "Cooperating", "Coordinating", "Collaborating"]
+    for series in drawn:
+        assert len(series["drawn"]) == len(series["given"]) >= month + 1, series["name"]
+        for (x, y), (m, top, _share) in zip(series["drawn"], series["given"]):
+            assert x == pytest.approx(m, abs=0.05) and y == pytest.approx(top, abs=0.005), (series["name"], m)
+    switches = drawn[0]["marks"]
+    assert len(switches) == 1 and 36 <= switches[0] < 100  # the regime change, where it happened
+

@@ -6,6 +6,7 @@ import json
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from abm import ICSModel
@@ -150,20 +151,47 @@ def run_with_changes():
     return sim
 
 
-def test_levels_chart_stacks_to_one_and_marks_the_regime_change(run_with_changes):
+def test_levels_chart_bands_pile_up_to_one_and_mark_the_regime_change(run_with_changes):
     sim = run_with_changes
-    option = charts.levels_chart(sim.history(), sim.marks())
+    history = sim.history()
+    option = charts.levels_chart(history, sim.marks())
     series = option["series"]
-    assert [s["name"] for s in series] == [n.capitalize() for n in reversed(LEVELS)]
-    months = len(sim.history())
-    totals = [sum(s["data"][k][1] for s in series) for k in range(months)]
-    assert totals == pytest.approx([1.0] * months, abs=1e-3)
+    assert [s["name"] for s in series] == [n.capitalize() for n in LEVELS]  # the tallest band is drawn first
+    assert option["legend"]["data"] == [n.capitalize() for n in reversed(LEVELS)]
+    assert not any("stack" in s for s in series)  # ECharts' stacking misplaced the areas (issue 7)
+    months = list(history.index)
+    for s in series:
+        assert [p[0] for p in s["data"]] == months
+    assert [p[1] for p in series[0]["data"]] == pytest.approx([1.0] * len(months), abs=1e-3)
+    for upper, lower in zip(series, series[1:]):  # each band's top: the band below's top plus its own share
+        assert [p[1] for p in upper["data"]] == pytest.approx([q[1] + p[2] for p, q in zip(upper["data"], lower["data"])],
+                                                               abs=2e-4)
+    bottom = series[-1]["data"]
+    assert [p[1] for p in bottom] == [p[2] for p in bottom]
+    assert [p[2] for p in bottom] == pytest.approx(history["share_collaborating"].tolist(), abs=1e-4)
     lines = series[0]["markLine"]["data"]
     regime = [d for d in lines if d["lineStyle"]["type"] == "solid"]
     events = [d for d in lines if d["lineStyle"]["type"] == "dotted"]
     assert [(d["xAxis"], d["label"]["formatter"]) for d in regime] == [(6, "top down")]
     assert [d["xAxis"] for d in events] == [6]
     json.dumps(option)
+
+
+def test_levels_chart_draws_a_break_where_the_data_breaks():
+    """Issue 7: cooperation collapsing after a switch at month 36 was drawn as a decline from month 16."""
+    months = pd.RangeIndex(0, 49, name="month")
+    cooperating = np.where(months <= 36, 0.52, 0.10)
+    history = pd.DataFrame({"share_connecting": 0.25, "share_cooperating": cooperating,
+                            "share_coordinating": 0.05, "share_collaborating": 0.02}, index=months)
+    option = charts.levels_chart(history, [Mark(36, "top_down")])
+    band = next(s for s in option["series"] if s["name"] == "Cooperating")
+    drawn = {x: y for x, y, _ in band["data"]}
+    assert sorted(drawn) == list(months)
+    assert [drawn[m] for m in range(37)] == pytest.approx([0.59] * 37)  # flat up to the switch
+    assert [drawn[m] for m in range(37, 49)] == pytest.approx([0.17] * 12)
+    steps = {m: drawn[m] - drawn[m - 1] for m in range(1, 49)}
+    assert min(steps, key=steps.get) == 37 and steps[37] == pytest.approx(-0.42)
+    assert [(d["xAxis"], d["name"]) for d in option["series"][0]["markLine"]["data"]] == [(36, "top_down")]
 
 
 def test_kinds_chart_has_trust_and_turf_for_every_kind(run_with_changes):

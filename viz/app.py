@@ -4,6 +4,10 @@ Run it with ``ics-abm viz`` (see ``viz.server``) or ``solara run viz/app.py``.
 Each browser tab gets its own model (``viz.simulation.Simulation``). The page
 shows the network of organisations, four time-series charts, the controls,
 and an Info tab (``viz/info.md``) with the ODD beside it.
+
+Play steps the model in a thread while the page draws, so each render takes
+one ``Snapshot`` of the simulation and draws everything from it: the page never
+reads the live model, whose arrays and history change while it is stepped.
 """
 
 from __future__ import annotations
@@ -25,9 +29,10 @@ from abm import PARAMETERS, REGIMES
 # Absolute imports: `solara run viz/app.py` executes this file as a script.
 from viz import charts
 from viz.markdown_view import markdown_html
-from viz.network_data import SIZE_BY, legend_levels, network_state, network_structure
+from viz.network_data import SIZE_BY, legend_levels
 from viz.server import quiet_solara
-from viz.simulation import COUNT_PARAMETERS, EVENTS, LIVE_KNOBS, START_PARAMETERS, Simulation, label, regime_title
+from viz.simulation import (COUNT_PARAMETERS, EVENTS, LIVE_KNOBS, START_PARAMETERS, Simulation, Snapshot, label,
+                            regime_title)
 from viz.widgets import EChart, MarkdownView, NetworkCanvas
 
 HERE = Path(__file__).resolve().parent
@@ -85,9 +90,9 @@ def ParameterSlider(name: str, value, on_value, disabled: bool = False):
 
 
 @solara.component
-def Legend(sim: Simulation, size_by: str, version: int):
-    """The key to the picture (``version``: the simulation's, so it re-draws after a change)."""
-    colours, labels = sim.kind_colours()
+def Legend(snap: Snapshot, size_by: str):
+    """The key to the picture."""
+    colours, labels = snap.colours, snap.labels
     rows = ["<div class='ics-legend'>", "<div class='ics-legend-title'>Organisations</div>"]
     for kind, colour in colours.items():
         rows.append(f"<div><span class='ics-swatch' style='background:{colour}'></span>{html.escape(labels[kind])}</div>")
@@ -101,12 +106,12 @@ def Legend(sim: Simulation, size_by: str, version: int):
 
 
 @solara.component
-def OrganisationCard(sim: Simulation, index: int, version: int):
-    """What the selected organisation looks like this month."""
-    if index < 0 or index >= len(sim.model.organisations):
+def OrganisationCard(snap: Snapshot, index: int):
+    """What the selected organisation looks like in the snapshot's month."""
+    if index < 0 or index >= len(snap.organisations):
         solara.Text("No organisation selected: click one in the picture or choose it above.", classes=["ics-note"])
         return
-    d = sim.organisation_details(index)
+    d = snap.organisation_details(index)
     rows = [
         ("Turf", d["turf"]), ("Pressure", d["pressure"]),
         ("Trust in partners", d["trust_given"]), ("Trust from partners", d["trust_received"]),
@@ -132,17 +137,17 @@ def OrganisationCard(sim: Simulation, index: int, version: int):
 def Page(initial: dict | None = None):
     """The whole view. ``initial``: settings of the first model (e.g. ``{"n_vcse": 900}``)."""
     sim = solara.use_memo(lambda: Simulation(**(initial or {})), [])
-    _version, set_version = solara.use_state(sim.version)  # set after every change: re-draws the page
+    snap = sim.snapshot()  # the only state this render reads: one month of one model
+    _version, set_version = solara.use_state(snap.version)  # set after every change: re-draws the page
     playing = solara.use_reactive(False)
     speed = solara.use_reactive(4)
     size_by = solara.use_reactive("budget")
     selected = solara.use_reactive(-1)
     message = solara.use_reactive("")
     error = solara.use_reactive(False)
-    seed_text = solara.use_reactive(sim.seed_text)
-    pending = solara.use_reactive(dict(sim.settings))
+    seed_text = solara.use_reactive(snap.seed_text)
+    pending = solara.use_reactive(dict(snap.settings))
     tab = solara.use_reactive(0)
-    model = sim.model
 
     def redraw():
         set_version(sim.version)
@@ -161,13 +166,13 @@ def Page(initial: dict | None = None):
         playing.set(False)
         result = sim.reset(seed_text=seed_text.value, **pending.value)
         if result.ok:
-            seed_text.set(sim.seed_text)
+            seed_text.set(sim.snapshot().seed_text)
             selected.set(-1)
         say(result.message, not result.ok)
         redraw()
 
     def change_regime(name):
-        if name and name != sim.model.regime.name:
+        if name and name != sim.snapshot().regime.name:
             sim.change_regime(name)
             say(f"Month {sim.month}: regime changed to {regime_title(name)}.")
             redraw()
@@ -183,6 +188,13 @@ def Page(initial: dict | None = None):
     def set_pending(name, value):
         pending.set({**pending.value, name: value})
 
+    def play_or_pause():
+        # Under the lock: Pause waits for a month being stepped, and Play's loop checks
+        # ``playing`` under the lock, so no month starts after Pause: the month shown
+        # once the button reads Play again is the month the run stopped at.
+        with sim.lock:
+            playing.set(not playing.value)
+
     # ---- Play: step in a thread, as fast as the chosen speed allows
     def play_loop(cancel: threading.Event):
         if not playing.value:
@@ -192,7 +204,7 @@ def Page(initial: dict | None = None):
         while not cancel.is_set():
             started = time.perf_counter()
             with sim.lock:  # Reset may have built a new model meanwhile: never step that one
-                if cancel.is_set() or sim.run_id != run:
+                if cancel.is_set() or not playing.value or sim.run_id != run:
                     break
                 sim.step(min(months, LAST_MONTH - sim.month))
             set_version(sim.version)
@@ -210,19 +222,18 @@ def Page(initial: dict | None = None):
     solara.use_thread(play_loop, dependencies=[playing.value, speed.value], intrusive_cancel=False)
 
     # ---- what is drawn
-    structure = solara.use_memo(lambda: json.dumps(network_structure(model, sim.layout, sim.run_id)), [sim.run_id])
-    state = json.dumps(network_state(model, sim.run_id, size_by.value))
-    history = sim.history()
-    marks = sim.marks()
-    colours, labels = sim.kind_colours()
-    regime = model.regime
+    structure = solara.use_memo(lambda: json.dumps(snap.structure), [snap.run_id])
+    state = json.dumps(snap.network[size_by.value])
+    history = snap.history
+    marks = list(snap.marks)
+    regime = snap.regime
 
     solara.Style(CSS)
     solara.Title("ICS collaboration model")
     with solara.Column(classes=["ics-page"], gap="0px"):
         with solara.Div(classes=["ics-header"]):
             solara.Text("Collaboration in Integrated Care Systems", classes=["ics-title"])
-            solara.Text(f"Month {model.month}", classes=["ics-month", "ics-month-counter"]).meta(ref="month")
+            solara.Text(f"Month {snap.month}", classes=["ics-month", "ics-month-counter"]).meta(ref="month")
             solara.Text(
                 f"Regime: {regime_title(regime.name)} (oversight {regime.oversight_intensity:.2f}, "
                 f"system focus {regime.system_focus:.2f})",
@@ -230,7 +241,7 @@ def Page(initial: dict | None = None):
             )
         with solara.Div(classes=["ics-body"]):
             with solara.Column(classes=["ics-controls"], gap="4px"):
-                Controls(sim, sim.version, playing, speed, seed_text, pending, set_pending, step, reset,
+                Controls(snap, playing, play_or_pause, speed, seed_text, pending, set_pending, step, reset,
                          change_regime, change_knob, trigger, message.value, error.value)
             with solara.Column(gap="0px"):
                 with solara.lab.Tabs(value=tab.value, on_value=tab.set, align="left"):
@@ -246,18 +257,19 @@ def Page(initial: dict | None = None):
                                                        on_value=size_by.set).meta(ref="size-by")
                             rv.Autocomplete(
                                 label="Select an organisation", clearable=True,
-                                items=[{"text": name, "value": i} for i, name in enumerate(sim.layout.names)
-                                       if model.orgs.active[i]],
+                                items=[{"text": name, "value": i} for i, (name, active)
+                                       in enumerate(zip(snap.organisations["name"], snap.organisations["active"]))
+                                       if active],
                                 v_model=selected.value if selected.value >= 0 else None,
                                 on_v_model=lambda i: selected.set(-1 if i is None else int(i)),
                             ).meta(ref="organisation-picker")
-                            OrganisationCard(sim, selected.value, sim.version).meta(ref="organisation-card")
-                            Legend(sim, size_by.value, sim.version)
+                            OrganisationCard(snap, selected.value).meta(ref="organisation-card")
+                            Legend(snap, size_by.value)
                     with solara.Div(classes=["ics-charts"]):
-                        month = model.month
+                        month = snap.month
                         EChart.element(option_json=_json(charts.levels_chart(history, marks)), month=month,
                                        css_class="ics-chart-levels").meta(ref="chart-levels")
-                        kinds = charts.kinds_chart(sim.kind_history(), colours, labels, marks)
+                        kinds = charts.kinds_chart(snap.kind_history, snap.colours, snap.labels, marks)
                         EChart.element(option_json=_json(kinds), month=month,
                                        css_class="ics-chart-kinds").meta(ref="chart-kinds")
                         EChart.element(option_json=_json(charts.outcome_chart(history, marks)), month=month,
@@ -275,22 +287,21 @@ def Page(initial: dict | None = None):
 
 
 @solara.component
-def Controls(sim, version, playing, speed, seed_text, pending, set_pending, step, reset, change_regime,
-             change_knob, trigger, message: str, error: bool):
-    """The left-hand column. Components re-draw when their arguments change, and the
-    simulation object changes in place, so its ``version`` is passed along."""
-    model = sim.model
-    regime = model.regime
+def Controls(snap: Snapshot, playing, play_or_pause, speed, seed_text, pending, set_pending, step, reset,
+             change_regime, change_knob, trigger, message: str, error: bool):
+    """The left-hand column, drawn from the page's snapshot (a new one after every change re-draws it)."""
+    regime = snap.regime
     solara.Text("Run", classes=["ics-section"])
     with solara.Row(gap="6px", style={"flex-wrap": "wrap"}):
-        solara.Button("Step", on_click=step, color="primary", disabled=playing.value or model.month >= LAST_MONTH,
+        solara.Button("Step", on_click=step, color="primary", disabled=playing.value or snap.month >= LAST_MONTH,
                       classes=["ics-step"]).meta(ref="step")
-        solara.Button("Pause" if playing.value else "Play", on_click=lambda: playing.set(not playing.value),
+        solara.Button("Pause" if playing.value else "Play", on_click=play_or_pause,
                       color="success" if not playing.value else "warning", classes=["ics-play"]).meta(ref="play")
         solara.Button("Reset", on_click=reset, color="error", outlined=True, classes=["ics-reset"]).meta(ref="reset")
     Message(message, error)
     solara.Text(f"Speed: {speed.value} months per second", classes=["ics-slider-label"])
-    solara.SliderInt("", value=speed.value, min=1, max=24, on_value=speed.set, thumb_label=True).meta(ref="speed")
+    with solara.Div(classes=["ics-speed"]):
+        solara.SliderInt("", value=speed.value, min=1, max=24, on_value=speed.set, thumb_label=True).meta(ref="speed")
 
     solara.Text("Accountability regime (acts now)", classes=["ics-section"])
     rv.Select(
@@ -316,8 +327,8 @@ def Controls(sim, version, playing, speed, seed_text, pending, set_pending, step
     with solara.Details(summary="Organisation counts"):
         for name in COUNT_PARAMETERS:
             ParameterSlider(name, pending.value[name], lambda val, name=name: set_pending(name, val))
-    changed = [label(k) for k in pending.value if k in sim.settings and pending.value[k] != sim.settings[k]]
-    if seed_text.value.strip() != sim.seed_text:
+    changed = [label(k) for k in pending.value if k in snap.settings and pending.value[k] != snap.settings[k]]
+    if seed_text.value.strip() != snap.seed_text:
         changed.append("seed")
     if changed:
         solara.Text("Press Reset to apply: " + ", ".join(changed) + ".", classes=["ics-note"])

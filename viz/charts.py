@@ -5,7 +5,7 @@ so a step only sends the numbers. Each function here is pure: it turns the
 model's metrics table into one chart's option, so it is tested without a
 browser.
 
-Colours: ties and the stacked continuum chart by level (light to dark purple
+Colours: ties and the continuum chart's bands by level (light to dark purple
 as partners integrate); kinds of organisation by their class's ``colour``.
 Regime changes are solid dark vertical lines labelled with the regime's name;
 triggered events (shock, merger, cut) are dotted grey lines.
@@ -14,6 +14,7 @@ triggered events (shock, merger, cut) are dotted grey lines.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -122,28 +123,42 @@ def _base(title: str, legend_names: list[str] | None = None, right: int = 215) -
 
 
 def levels_chart(history: pd.DataFrame, marks: list[Mark]) -> dict:
-    """Stacked shares of partnerships at each level of the continuum."""
+    """Shares of partnerships at each level of the continuum, as bands piled up to 1.
+
+    The bands are summed here and drawn as plain (unstacked) areas, tallest
+    first, each filling down to 0 over the ones drawn before it. ECharts' own
+    stacking (``stack``) misplaced the areas on a numeric month axis: a drop at
+    month 36 was drawn as a smooth decline from month 16 (issue 7). Each point
+    is ``[month, top of its band, its level's share]``: the band's top is drawn,
+    the share is what the tooltip shows.
+    """
     months = list(history.index)
     shares = {name: history[f"share_{name}"].to_numpy(dtype=float) for name in LEVELS[1:]}
-    none = np.clip(1.0 - np.sum(list(shares.values()), axis=0), 0.0, 1.0) if len(months) else []
+    none = np.clip(1.0 - np.sum(list(shares.values()), axis=0), 0.0, 1.0) if len(months) else np.zeros(0)
     shares = {"none": none, **shares}
+    top = np.zeros(len(months))
     series = []
     for level in reversed(range(len(LEVELS))):  # collaborating at the bottom
         name = LEVELS[level]
+        top = top + shares[name]
         series.append({
-            "name": LEVEL_LABELS[level], "type": "line", "stack": "levels", "showSymbol": False,
-            "areaStyle": {"opacity": 0.95}, "lineStyle": {"width": 0.5},
-            "color": LEVEL_COLOURS[level], "data": _points(months, shares[name]),
+            "name": LEVEL_LABELS[level], "type": "line", "showSymbol": False,
+            "areaStyle": {"opacity": 1.0}, "lineStyle": {"width": 0.5}, "color": LEVEL_COLOURS[level],
+            "encode": {"x": 0, "y": 1, "tooltip": 2},
+            "data": [[int(m), round(float(t), 4), round(float(v), 4)] for m, t, v in zip(months, top, shares[name])],
         })
+    legend = [s["name"] for s in series]  # collaborating first, as the bands lie from the bottom
+    series.reverse()  # the tallest band ("none", up to 1) first: each later band is drawn over it
     series[0]["markLine"] = mark_line(marks)
-    option = _base("Partnerships by level of working together", [s["name"] for s in series], right=190)
+    option = _base("Partnerships by level of working together", legend, right=190)
+    option["legend"]["icon"] = "rect"  # filled swatches, like the bands
     option["xAxis"] = _month_axis(months)
     option["yAxis"] = _value_axis("Share of partnerships")
     option["series"] = series
     return option
 
 
-def kinds_chart(kind_history: pd.DataFrame, colours: dict[str, str], labels: dict[str, str],
+def kinds_chart(kind_history: pd.DataFrame, colours: Mapping[str, str], labels: Mapping[str, str],
                 marks: list[Mark]) -> dict:
     """Mean trust in partners and turf, by kind of organisation (two panels)."""
     option = _base("Trust and turf by kind of organisation", right=250)

@@ -16,6 +16,7 @@ import numpy as np
 from .charts import LEVEL_COLOURS, LEVEL_LABELS
 from .layout import Layout
 
+# Ways of sizing the circles: each key is also the name of the model's array of organisation figures.
 SIZE_BY = {"budget": "Budget", "voice": "Voice (share of decision weight)"}
 
 # Tooltip rows: (key in network_state's "info" rows, label shown).
@@ -76,32 +77,45 @@ def network_structure(model, layout: Layout, run_id: int) -> dict:
 
 
 def network_state(model, run_id: int, size_by: str = "budget") -> dict:
-    """This month's levels, trust, sizes and tooltip figures."""
+    """This month's levels, trust, sizes (by ``size_by``, a key of ``SIZE_BY``) and tooltip figures."""
     if size_by not in SIZE_BY:
         raise ValueError(f"size_by {size_by!r} is not allowed; choose one of {', '.join(SIZE_BY)}")
+    return network_states(model, run_id)[size_by]
+
+
+def network_states(model, run_id: int) -> dict[str, dict]:
+    """``network_state`` for every way of sizing the circles (keys of ``SIZE_BY``).
+
+    The simulation publishes all of them with each month, so switching the size
+    never reads the live model; they share everything but ``size``.
+    """
     orgs, ties = model.orgs, model.ties
     active_pair = ties.active[0::2]
     level = np.where(active_pair, ties.level[0::2].astype(int), -1)
     trust = np.rint(50.0 * (ties.trust[0::2] + ties.trust[1::2])).astype(int)  # mean, in percent
-    values = np.asarray(orgs.budget if size_by == "budget" else orgs.voice, dtype=float)
     active = np.asarray(orgs.active, dtype=bool)
-    top = float(values[active].max()) if active.any() else 0.0
-    size = np.sqrt(np.clip(values, 0.0, None) / top) if top > 0 else np.zeros_like(values)
-    size = np.where(active, size, -1.0)
     given = ties.mean_by_source(ties.trust)
     received = ties.mean_by_target(ties.trust)
     info = np.column_stack([
         orgs.turf, orgs.pressure, given, received,
         orgs.true_performance, orgs.reported_performance, orgs.voice, orgs.budget,
     ])
-    return {
+    shared = {
         "id": int(run_id),
         "month": int(model.month),
         "level": level.tolist(),
         "trust": trust.tolist(),
-        "size": [round(float(v), 3) for v in size],
         "info": np.round(info, 2).tolist(),
     }
+    return {name: {**shared, "size": _sizes(getattr(orgs, name), active)} for name in SIZE_BY}
+
+
+def _sizes(values, active: np.ndarray) -> list[float]:
+    """Circle sizes 0-1 (square root of the share of the largest active value); -1 for a merged organisation."""
+    values = np.asarray(values, dtype=float)
+    top = float(values[active].max()) if active.any() else 0.0
+    size = np.sqrt(np.clip(values, 0.0, None) / top) if top > 0 else np.zeros_like(values)
+    return [round(float(v), 3) for v in np.where(active, size, -1.0)]
 
 
 def legend_levels() -> list[tuple[str, str]]:

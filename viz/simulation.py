@@ -5,6 +5,13 @@ it holds no widgets, so it is tested without a browser. Every method that
 changes the model takes a lock, because Play steps the model from a thread
 while a trainer may click a button.
 
+Reading is as careful as writing: while Play steps the model, the page draws
+from another thread, and the live model and its history lists change under a
+reader's feet (a table built from lists of different lengths, a picture mixing
+two months or two models). So every change ends by publishing a ``Snapshot``
+(copies, made under the lock); the page and every reader here read only the
+latest snapshot, never the live model.
+
 Settings take effect in two ways, as in NetLogo:
 - the regime preset and its knobs act on the running model at once
   (``change_regime``, ``change_knob``) and are marked on the time series;
@@ -17,7 +24,9 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -25,9 +34,12 @@ import pandas as pd
 
 from abm import ICSModel, PARAMETERS, REGIMES, validate_parameters
 from abm.metrics import agent_table
+from abm.network import LEVELS
+from abm.regimes import Regime
 
 from .charts import Mark
 from .layout import Layout, layout_for
+from .network_data import network_states, network_structure
 
 # Controls shown in the view, in order. Ranges, defaults and meanings come from
 # abm.parameters.PARAMETERS; only the short labels below are the view's own.
@@ -102,6 +114,51 @@ class ResetResult:
     message: str
 
 
+# The figures of an organisation that the view's card shows, in this order.
+CARD_FIGURES = ("turf", "pressure", "trust_given", "trust_received", "true_performance",
+                "reported_performance", "voice", "budget")
+
+
+@dataclass(frozen=True, eq=False)
+class Snapshot:
+    """Everything the view shows of one moment of the simulation, copied under the lock.
+
+    Built by ``Simulation`` after every change and never changed afterwards, so
+    a page drawing from one snapshot shows one month of one model however fast
+    Play steps (issue 7). Treat the tables and dicts as read-only: they are
+    shared by every reader of the snapshot. Compared by identity (``eq=False``):
+    a component given a new snapshot re-draws.
+    """
+
+    run_id: int
+    version: int
+    month: int
+    regime: Regime
+    settings: Mapping[str, Any]
+    seed_text: str
+    history: pd.DataFrame        # model metrics, one row per month
+    kind_history: pd.DataFrame   # mean trust given and turf, indexed by (month, kind)
+    marks: tuple[Mark, ...]      # regime changes, then events
+    colours: Mapping[str, str]   # kind -> colour
+    labels: Mapping[str, str]    # kind -> label
+    layout: Layout
+    structure: dict              # viz.network_data.network_structure (the same for a whole run)
+    network: Mapping[str, dict]  # viz.network_data.network_state for each way of sizing the circles
+    organisations: pd.DataFrame  # one row per organisation: name, kind, active, card figures, ties by level
+
+    def organisation_details(self, index: int) -> dict[str, Any]:
+        """What the view shows about one organisation (IndexError for a row that does not exist)."""
+        if not 0 <= index < len(self.organisations):
+            raise IndexError(f"no organisation {index}: there are {len(self.organisations)}")
+        row = self.organisations.iloc[index]
+        levels = [int(row[f"level_{k}"]) for k in range(len(LEVELS))]
+        return {
+            "name": row["name"], "kind": row["kind"], "active": bool(row["active"]),
+            **{name: float(row[name]) for name in CARD_FIGURES},
+            "segment": int(row["segment"]), "partners": sum(levels), "levels": levels,
+        }
+
+
 class Simulation:
     """The model of one browser tab, with the settings for its next Reset."""
 
@@ -118,6 +175,8 @@ class Simulation:
         self._kind_rows: list[tuple] = []   # (month, kind, trust_given, turf)
         self.version = 0   # bumped on every change; the view re-draws on it
         self.run_id = 0    # bumped on every new model
+        self._snapshot: Snapshot | None = None  # replaced (never changed) by _publish
+        self._structure: dict = {}  # the run's network_structure, built once per model
         result = self.reset(seed_text=seed_text, **settings)
         if not result.ok:
             raise ValueError(result.message)
@@ -158,6 +217,8 @@ class Simulation:
             self._record_kinds()
             self.version += 1
             self.run_id += 1
+            self._structure = network_structure(model, layout_for(model), self.run_id)
+            self._publish()
             n = len(model.organisations)
             return ResetResult(True, f"New model: {n} organisations, seed {seed}.")
 
@@ -169,6 +230,7 @@ class Simulation:
                 self.model.step()
                 self._record_kinds()
             self.version += 1
+            self._publish()
             return self.model.month
 
     def change_regime(self, name: str) -> None:
@@ -177,6 +239,7 @@ class Simulation:
             self.model.set_regime(PARAMETERS["regime"].validate(name))
             self.settings["regime"] = name
             self.version += 1
+            self._publish()
 
     def change_knob(self, name: str, value: float) -> None:
         """Override one knob of the regime in force, now."""
@@ -189,6 +252,7 @@ class Simulation:
                 return
             self.model.set_regime(**{name: value})
             self.version += 1
+            self._publish()
 
     def trigger(self, event: str) -> str:
         """Apply one of the view's events (see ``EVENTS``) now; return what happened."""
@@ -202,65 +266,80 @@ class Simulation:
             model.trigger(kind, **options)
             self.events.append(Mark(model.month, title, "event"))
             self.version += 1
+            self._publish()
             return f"Month {model.month}: {title.lower()}."
 
     # ------------------------------------------------------------ reading
+    # Every reader reads the latest snapshot, never the live model: see the module's docstring.
+    def snapshot(self) -> Snapshot:
+        """The latest published state. A page takes one per render and draws only from it."""
+        return self._snapshot
+
     @property
     def month(self) -> int:
-        return self.model.month
+        return self._snapshot.month
 
     @property
     def layout(self) -> Layout:
-        return layout_for(self.model)
+        return self._snapshot.layout
 
     def history(self) -> pd.DataFrame:
-        """Model metrics, one row per month."""
-        return self.model.datacollector.get_model_vars_dataframe()
+        """Model metrics, one row per month (shared: do not modify)."""
+        return self._snapshot.history
 
     def kind_history(self) -> pd.DataFrame:
-        """Mean trust in partners and turf by kind, indexed by (month, kind)."""
-        frame = pd.DataFrame(self._kind_rows, columns=["month", "kind", "trust_given", "turf"])
-        return frame.set_index(["month", "kind"])
+        """Mean trust in partners and turf by kind, indexed by (month, kind) (shared: do not modify)."""
+        return self._snapshot.kind_history
 
     def marks(self) -> list[Mark]:
         """Regime changes (a preset's name, "(adjusted)" if a knob was moved) and events."""
+        return list(self._snapshot.marks)
+
+    def kind_colours(self) -> tuple[dict[str, str], dict[str, str]]:
+        """Each kind's colour and label."""
+        return dict(self._snapshot.colours), dict(self._snapshot.labels)
+
+    def organisation_details(self, index: int) -> dict[str, Any]:
+        """What the view shows about one organisation."""
+        return self._snapshot.organisation_details(index)
+
+    # ------------------------------------------------------------ publishing
+    def _publish(self) -> None:
+        """Copy what the view shows into a new snapshot. Called with the lock held, after every change."""
+        model = self.model
+        layout = layout_for(model)
+        colours: dict[str, str] = {}
+        labels: dict[str, str] = {}
+        for o in model.organisations:
+            colours.setdefault(o.kind, o.colour)
+            labels.setdefault(o.kind, o.label)
+        self._snapshot = Snapshot(
+            run_id=self.run_id,
+            version=self.version,
+            month=model.month,
+            regime=model.regime,
+            settings=MappingProxyType(dict(self.settings)),
+            seed_text=self.seed_text,
+            history=model.datacollector.get_model_vars_dataframe(),
+            kind_history=pd.DataFrame(self._kind_rows, columns=["month", "kind", "trust_given", "turf"])
+            .set_index(["month", "kind"]),
+            marks=(*self._regime_marks(), *self.events),
+            colours=MappingProxyType(colours),
+            labels=MappingProxyType(labels),
+            layout=layout,
+            structure=self._structure,
+            network=MappingProxyType(network_states(model, self.run_id)),
+            organisations=_organisation_table(model, layout),
+        )
+
+    def _regime_marks(self) -> list[Mark]:
+        """A mark per regime change: the preset's name, with "(adjusted)" if a knob was moved."""
         out = []
         for month, regime in self.model.regime_history[1:]:
             preset = REGIMES[regime.name].knobs() if regime.name in REGIMES else None
             text = regime.name if regime.knobs() == preset else f"{regime.name} (adjusted)"
             out.append(Mark(month, text, "regime"))
-        return out + list(self.events)
-
-    def kind_colours(self) -> tuple[dict[str, str], dict[str, str]]:
-        colours, labels = {}, {}
-        for o in self.model.organisations:
-            colours.setdefault(o.kind, o.colour)
-            labels.setdefault(o.kind, o.label)
-        return colours, labels
-
-    def organisation_details(self, index: int) -> dict[str, Any]:
-        """What the view shows about one organisation."""
-        model = self.model
-        org = model.organisations[index]
-        orgs, ties = model.orgs, model.ties
-        mine = ties.active & (ties.src == index)
-        levels = np.bincount(ties.level[mine].astype(int), minlength=5)
-        return {
-            "name": self.layout.names[index],
-            "kind": org.label,
-            "active": bool(orgs.active[index]),
-            "turf": float(orgs.turf[index]),
-            "pressure": float(orgs.pressure[index]),
-            "trust_given": float(ties.mean_by_source(ties.trust)[index]),
-            "trust_received": float(ties.mean_by_target(ties.trust)[index]),
-            "true_performance": float(orgs.true_performance[index]),
-            "reported_performance": float(orgs.reported_performance[index]),
-            "voice": float(orgs.voice[index]),
-            "budget": float(orgs.budget[index]),
-            "segment": int(orgs.segment[index]),
-            "partners": int(mine.sum()),
-            "levels": [int(x) for x in levels],
-        }
+        return out
 
     def _record_kinds(self) -> None:
         """Add this month's means by kind, from the organisation table."""
@@ -270,3 +349,26 @@ class Simulation:
         self._kind_rows.extend(
             (month, kind, float(row.trust_given), float(row.turf)) for kind, row in means.iterrows()
         )
+
+
+def _organisation_table(model: ICSModel, layout: Layout) -> pd.DataFrame:
+    """Each organisation's card figures now, and its active ties by level (copies of the model's arrays)."""
+    orgs, ties = model.orgs, model.ties
+    n = len(model.organisations)
+    mine = ties.active
+    by_level = np.bincount(ties.src[mine] * len(LEVELS) + ties.level[mine].astype(int),
+                           minlength=n * len(LEVELS)).reshape(n, len(LEVELS))
+    figures = {
+        "turf": orgs.turf, "pressure": orgs.pressure,
+        "trust_given": ties.mean_by_source(ties.trust), "trust_received": ties.mean_by_target(ties.trust),
+        "true_performance": orgs.true_performance, "reported_performance": orgs.reported_performance,
+        "voice": orgs.voice, "budget": orgs.budget,
+    }
+    return pd.DataFrame({
+        "name": list(layout.names),
+        "kind": [o.label for o in model.organisations],
+        "active": np.array(orgs.active, dtype=bool),
+        **{name: np.array(figures[name], dtype=float) for name in CARD_FIGURES},
+        "segment": np.array(orgs.segment, dtype=int),
+        **{f"level_{k}": by_level[:, k].copy() for k in range(len(LEVELS))},
+    })
