@@ -381,7 +381,7 @@ class _Checker:
 
     def check_event_targets(self, schedules: dict, parameters: dict, factors: dict[str, Factor]) -> None:
         """Events must name an organisation kind that exists and an ICS within n_systems."""
-        from agents.organisation import ORGANISATION_KINDS
+        from agents.kinds import ORGANISATION_KINDS
 
         if "n_systems" in factors:
             f = factors["n_systems"]
