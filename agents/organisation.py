@@ -109,6 +109,12 @@ class Organisation(mesa.Agent):
         }
 
     @property
+    def joint_work_share(self) -> float:
+        """Share of discretionary capacity put into joint work this month."""
+        o = self.model.orgs
+        return float(o.joint_work[self.index] / max(o.discretionary[self.index], 1e-12))
+
+    @property
     def active(self) -> bool:
         return bool(self._get("active"))
 
@@ -126,7 +132,16 @@ class Organisation(mesa.Agent):
         """Organisations this one has a tie with."""
         ties = self.model.ties
         dst = ties.dst[(ties.src == self.index) & ties.active]
-        return [self.model.organisations[j] for j in dst]
+        return [self.model.organisation_rows[j] for j in dst]
+
+    def step(self) -> None:
+        """Not how a month runs: raise, rather than let ``organisations.shuffle_do("step")`` do nothing."""
+        raise NotImplementedError(
+            "Organisations do not step one by one: ICSModel.step() runs each phase of the month "
+            "(pressure, effort, joint work, oversight, trust, turf, ...) for all organisations at once, "
+            "on arrays (model.orgs, model.ties). Change behaviour with a kind's class attributes, a "
+            "decision rule (ICSModel(rules=...)) or a regulator subclass: see docs/extending.md."
+        )
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.unique_id} system={self.system} place={self.place}>"

@@ -47,8 +47,13 @@ class Regulator(mesa.Agent):
         detected = inspected & (model.rng.random(orgs.n) < p_detect)
         return inspected, detected
 
-    def step(self) -> None:  # regulators act through ICSModel.step's oversight phase
-        pass
+    def step(self) -> None:
+        """Not how a month runs: raise, rather than let ``model.agents.shuffle_do("step")`` do nothing."""
+        raise NotImplementedError(
+            "Regulators do not step one by one: ICSModel.step() calls their inspection_rate, inspect "
+            "and score on all organisations at once in its oversight phase. Change how a regulator "
+            "works by overriding those in a subclass: see docs/extending.md."
+        )
 
 
 class CQCInspector(Regulator):

@@ -13,6 +13,7 @@ import pydoc
 
 import ipyvuetify as v
 import mesa
+from mesa.agentset import AgentSet
 import numpy as np
 import pandas as pd
 import pytest
@@ -147,7 +148,7 @@ def test_mesa_plot_components_draw_the_metrics(plot):
 def test_organisations_is_an_agentset_of_the_organisations_only():
     model = ICSModel(rng=6, **SMALL)
     orgs = model.organisations
-    assert isinstance(orgs, mesa.agent.AgentSet)
+    assert isinstance(orgs, AgentSet)
     assert all(isinstance(o, Organisation) for o in orgs)
     assert not any(r in orgs for r in model.regulators)
     assert orgs.agg("turf", np.mean) == pytest.approx(model.datacollector.get_model_vars_dataframe()["turf_mean"].iloc[0])

@@ -103,7 +103,7 @@ def Legend(sim: Simulation, size_by: str, version: int):
 @solara.component
 def OrganisationCard(sim: Simulation, index: int, version: int):
     """What the selected organisation looks like this month."""
-    if index < 0 or index >= len(sim.model.organisations):
+    if index < 0 or index >= len(sim.model.organisation_rows):
         solara.Text("No organisation selected: click one in the picture or choose it above.", classes=["ics-note"])
         return
     d = sim.organisation_details(index)

@@ -241,7 +241,7 @@ class Simulation:
     def organisation_details(self, index: int) -> dict[str, Any]:
         """What the view shows about one organisation."""
         model = self.model
-        org = model.organisations[index]
+        org = model.organisation_rows[index]
         orgs, ties = model.orgs, model.ties
         mine = ties.active & (ties.src == index)
         levels = np.bincount(ties.level[mine].astype(int), minlength=5)
