@@ -80,6 +80,24 @@ def test_collector_is_a_mesa_datacollector_with_mesa_indexes():
     assert list(dc.agent_reporters) == list(agents.columns)
 
 
+def test_built_in_agent_reporters_read_the_agents_own_attributes():
+    """The organisation table is computed on arrays; Mesa's reading of each reporter on each
+    agent (``getattr(agent, name)``) gives the same values."""
+    model = ICSModel(rng=2, **SMALL)
+    model.run_for(3)
+    model.trigger("merger", system=0)
+    model.step()
+    dc = model.datacollector
+    table = dc.get_agent_vars_dataframe().loc[4]
+    assert list(table.index) == [o.unique_id for o in model.organisations]
+    for name, reporter in dc.agent_reporters.items():
+        by_agent = [reporter(o) for o in model.organisations]
+        if isinstance(by_agent[0], str):
+            assert list(table[name]) == by_agent, name
+        else:
+            assert np.allclose(table[name].to_numpy(dtype=float), by_agent), name
+
+
 def test_reporters_are_added_the_mesa_way():
     model = ICSModel(
         rng=3, **SMALL,
