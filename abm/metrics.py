@@ -134,10 +134,12 @@ class MetricsCollector(mesa.DataCollector):
         if not self._validated:
             for name in self._own_model_reporters:
                 self._validate_model_reporter(name, self.model_reporters[name], model)
-        self._collection_steps.append(step)
         metrics = model_metrics(model)
-        for name, reporter in self.model_reporters.items():
-            self.model_vars[name].append(metrics[name] if name in metrics else _report(reporter, model))
+        row = {name: metrics[name] if name in metrics else _report(reporter, model)
+               for name, reporter in self.model_reporters.items()}
+        for name, value in row.items():
+            self.model_vars[name].append(value)
+        self._collection_steps.append(step)  # last: a reader in another thread sees whole rows only
         if self.agent_reporters:
             own = [self.agent_reporters[name] for name in self._own_agent_reporters]
             rows = [(o.unique_id, *(_copied(rep(o)) for rep in own)) for o in model.organisations] if own else []
@@ -152,7 +154,9 @@ class MetricsCollector(mesa.DataCollector):
 
     def get_model_vars_dataframe(self) -> pd.DataFrame:
         """One row per month collected (month 0 is the initial state), indexed by ``Step``."""
-        return pd.DataFrame(self.model_vars, index=pd.Index(self._collection_steps, name="Step"))
+        steps = list(self._collection_steps)  # the rows complete now, if a month is being collected meanwhile
+        return pd.DataFrame({name: values[:len(steps)] for name, values in self.model_vars.items()},
+                            index=pd.Index(steps, name="Step"))
 
     def get_agent_vars_dataframe(self) -> pd.DataFrame:
         """One row per organisation in the model and month, indexed by (``Step``, ``AgentID``)."""
