@@ -219,7 +219,9 @@ class Simulation:
 
     def kind_history(self) -> pd.DataFrame:
         """Mean trust in partners and turf by kind, indexed by (month, kind)."""
-        frame = pd.DataFrame(self._kind_rows, columns=["month", "kind", "trust_given", "turf"])
+        with self.lock:  # Play's thread extends the rows while it steps
+            rows = list(self._kind_rows)
+        frame = pd.DataFrame(rows, columns=["month", "kind", "trust_given", "turf"])
         return frame.set_index(["month", "kind"])
 
     def marks(self) -> list[Mark]:
