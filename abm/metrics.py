@@ -2,14 +2,21 @@
 
 Model-level columns (one row per month) are listed in ``MODEL_METRICS``
 with their meaning; organisation- and tie-level tables are optional.
-The collector keeps Mesa's DataCollector method names
-(``get_model_vars_dataframe``, ``get_agent_vars_dataframe``) and adds
+The collector is a ``mesa.DataCollector`` (so ``mesa.batch_run`` and Mesa's
+plot components work on it, and reporters are added the Mesa way) and adds
 ``get_tie_table`` and ``get_ics_table`` (per-ICS rows, ``abm.ics_table``,
 collected when the model's ``collect_ics`` is set).
 """
 
 from __future__ import annotations
 
+import types
+from collections.abc import Iterator, Mapping
+from copy import deepcopy
+from functools import partial
+from typing import Any
+
+import mesa
 import numpy as np
 import pandas as pd
 from numba import njit
@@ -115,50 +122,102 @@ def model_metrics(model) -> dict[str, float]:
     }
 
 
-class MetricsCollector:
-    """Stores model-level metrics every month, and optionally organisation and tie tables.
+class MetricsCollector(mesa.DataCollector):
+    """Mesa's DataCollector with the model's own metrics built in.
 
-    Organisation and tie snapshots are kept as arrays and turned into tables
-    only when asked for, so collecting them costs little per month.
+    Every month (one Mesa step) it records ``MODEL_METRICS`` as model reporters and,
+    with ``collect_agents``, the organisation table (``AGENT_COLUMNS``) as agent
+    reporters, so Mesa's tools (``batch_run``, the plot components) see them like any
+    reporter. A modeller adds reporters the Mesa way (``model_reporters``,
+    ``agent_reporters``, ``agenttype_reporters``, ``tables``); agent reporters run over
+    ``model.organisations`` (the regulators have no organisation state: use
+    ``agenttype_reporters`` for them).
+
+    The built-in columns are computed on whole arrays, and organisation and tie
+    snapshots are kept as arrays and turned into rows only when read (also Mesa's
+    ``_agent_records``), so collecting costs little per month even for all of England.
+    Tables are indexed as Mesa's: ``Step`` (the month) and ``AgentID``.
     """
 
-    def __init__(self, collect_agents: bool = True, collect_ties: bool = False):
+    def __init__(
+        self,
+        collect_agents: bool = True,
+        collect_ties: bool = False,
+        model_reporters: dict[str, Any] | None = None,
+        agent_reporters: dict[str, Any] | None = None,
+        agenttype_reporters: dict[type, dict[str, Any]] | None = None,
+        tables: dict[str, list[str]] | None = None,
+    ):
+        own_model, own_agents = dict(model_reporters or {}), dict(agent_reporters or {})
+        taken = sorted((set(own_model) & set(MODEL_METRICS)) | (set(own_agents) & set(AGENT_COLUMNS)))
+        if taken:
+            raise ValueError(f"reporter names {', '.join(taken)} are built-in columns; choose other names")
+        built_in_agents = {name: name for name in AGENT_COLUMNS} if collect_agents else {}
+        super().__init__(
+            model_reporters={**{name: partial(_metric, name) for name in MODEL_METRICS}, **own_model},
+            agent_reporters={**built_in_agents, **own_agents},
+            agenttype_reporters=agenttype_reporters,
+            tables=tables,
+        )
         self.collect_agents = collect_agents
         self.collect_ties = collect_ties
-        self.model_vars: dict[str, list] = {"month": []}
-        self._agent_snapshots: list[tuple[int, dict]] = []
+        self._own_model_reporters = tuple(own_model)
+        self._own_agent_reporters = tuple(own_agents)
+        self._agent_snapshots: dict[int, tuple[dict | None, list[tuple]]] = {}
+        self._agent_records = _AgentRecords(self)
         self._tie_snapshots: dict[int, dict] = {}
         self._ics_snapshots: list[dict] = []
         self._model = None
 
     def collect(self, model) -> None:
+        """Record this month: built-in metrics at once on arrays, then the modeller's reporters."""
         self._model = model
-        month = int(model.month)
-        row = model_metrics(model)
-        self.model_vars["month"].append(month)
-        for key, value in row.items():
-            self.model_vars.setdefault(key, []).append(value)
-        if self.collect_agents:
-            self._agent_snapshots.append((month, agent_snapshot(model)))
+        step = model.month
+        if not self._validated:
+            for name in self._own_model_reporters:
+                self._validate_model_reporter(name, self.model_reporters[name], model)
+        metrics = model_metrics(model)
+        row = {name: metrics[name] if name in metrics else _report(reporter, model)
+               for name, reporter in self.model_reporters.items()}
+        for name, value in row.items():
+            self.model_vars[name].append(value)
+        self._collection_steps.append(step)  # last: a reader in another thread sees whole rows only
+        if self.agent_reporters:
+            own = [self.agent_reporters[name] for name in self._own_agent_reporters]
+            rows = [(o.unique_id, *(_copied(rep(o)) for rep in own)) for o in model.organisations] if own else []
+            self._agent_snapshots[step] = (agent_snapshot(model) if self.collect_agents else None, rows)
+        if self.agenttype_reporters:
+            self._agenttype_records[step] = {
+                agent_type: [(step, *record[1:]) for record in self._record_agenttype(model, agent_type)]
+                for agent_type in self.agenttype_reporters
+            }
         if self.collect_ties:
-            self._tie_snapshots[month] = tie_snapshot(model)
+            self._tie_snapshots[step] = tie_snapshot(model)
         if model.p.get("collect_ics"):
             self._ics_snapshots.append(ics_snapshot(model))
 
     def get_model_vars_dataframe(self) -> pd.DataFrame:
-        """One row per month collected (month 0 is the initial state)."""
-        return pd.DataFrame(self.model_vars).set_index("month")
+        """One row per month collected (month 0 is the initial state), indexed by ``Step``."""
+        steps = list(self._collection_steps)  # the rows complete now, if a month is being collected meanwhile
+        return pd.DataFrame({name: values[:len(steps)] for name, values in self.model_vars.items()},
+                            index=pd.Index(steps, name="Step"))
 
     def get_agent_vars_dataframe(self) -> pd.DataFrame:
-        """One row per organisation and month, indexed by (month, AgentID)."""
-        if not self._agent_snapshots:
-            return pd.DataFrame(columns=["month", "AgentID", *AGENT_COLUMNS]).set_index(["month", "AgentID"])
-        frames = []
-        for month, snap in self._agent_snapshots:
-            frame = agent_frame(self._model, snap)
-            frame.insert(0, "month", month)
-            frames.append(frame)
-        return pd.concat(frames, ignore_index=True).set_index(["month", "AgentID"])
+        """One row per organisation in the model and month, indexed by (``Step``, ``AgentID``)."""
+        frames = [self._agent_frame(step) for step in self._agent_snapshots]
+        if not frames:
+            empty = pd.MultiIndex.from_arrays([[], []], names=["Step", "AgentID"])
+            return pd.DataFrame(columns=list(self.agent_reporters), index=empty)
+        return pd.concat(frames, keys=list(self._agent_snapshots), names=["Step"])
+
+    def _agent_frame(self, step: int) -> pd.DataFrame:
+        """The organisation table of one collected month, indexed by AgentID, columns as ``agent_reporters``."""
+        snapshot, rows = self._agent_snapshots[step]
+        own = pd.DataFrame.from_records(rows, columns=["AgentID", *self._own_agent_reporters], index="AgentID")
+        if snapshot is None:
+            return own
+        built_in = agent_frame(self._model, snapshot).set_index("AgentID")
+        return built_in.join(own) if self._own_agent_reporters else built_in
 
     def get_ics_table(self) -> pd.DataFrame:
         """One row per ICS and month collected (``collect_ics=True``); columns in ``abm.ics_table``."""
@@ -177,6 +236,47 @@ class MetricsCollector:
             raise LookupError(f"month {month} was not collected; collected months: "
                               f"{min(self._tie_snapshots)}-{max(self._tie_snapshots)}")
         return tie_frame(self._model, self._tie_snapshots[month])
+
+
+class _AgentRecords(Mapping):
+    """Mesa's ``DataCollector._agent_records`` ({step: [(step, AgentID, *values)]}), which
+    ``mesa.batch_run`` reads, built from the collector's snapshots when asked for."""
+
+    def __init__(self, collector: MetricsCollector):
+        self._collector = collector
+
+    def __getitem__(self, step: int) -> list[tuple]:
+        frame = self._collector._agent_frame(step)
+        return [(step, *row) for row in frame.itertuples(name=None)]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._collector._agent_snapshots)
+
+    def __len__(self) -> int:
+        return len(self._collector._agent_snapshots)
+
+
+def _metric(name: str, model) -> float:
+    """A built-in model reporter on its own (the collector computes all of them at once)."""
+    return model_metrics(model)[name]
+
+
+def _copied(value: Any) -> Any:
+    """A reporter's value, copied unless immutable (as Mesa's collector does)."""
+    return value if isinstance(value, (str, int, bool, float, tuple)) else deepcopy(value)
+
+
+def _report(reporter: Any, model) -> Any:
+    """A modeller's model reporter, called the way ``mesa.DataCollector.collect`` calls it."""
+    if isinstance(reporter, (types.LambdaType, partial)):
+        value = reporter(model)
+    elif isinstance(reporter, str):
+        value = getattr(model, reporter, None)
+    elif isinstance(reporter, list):
+        value = reporter[0](*reporter[1])
+    else:
+        value = reporter()
+    return deepcopy(value)
 
 
 def agent_snapshot(model) -> dict:

@@ -30,6 +30,8 @@ from typing import Any
 
 import mesa
 import numpy as np
+from mesa.agentset import AgentSet
+from mesa.experimental.scenarios import Scenario
 
 from agents.kinds import ORGANISATION_KINDS
 from agents.organisation import Organisation
@@ -41,6 +43,7 @@ from .channels import DELAYS_REFERENCE, Channels
 from .england import structure_configs
 from .events import ScheduledEvent, check_event
 from .ics_table import ics_table
+from .mesa_interface import documented_parameters, scenario_for, scenario_parameters
 from .metrics import MetricsCollector, tie_table
 from .network import TieNetwork
 from .parameters import REGIME_KNOBS, validate_parameters
@@ -66,34 +69,46 @@ def _unpack_event(item) -> tuple:
     return item[0], item[1], dict(item[2]) if len(item) == 3 else {}
 
 
+@documented_parameters  # signature and help() list every parameter of the table (abm/parameters.py)
 class ICSModel(mesa.Model):
     """Collaboration in one or more Integrated Care Systems.
 
-    Every parameter is a keyword with a default (see ``abm.parameters``);
+    Every parameter is a keyword with a default (listed below, from ``abm.parameters``);
     ``regime`` names a preset whose knobs any of ``oversight_intensity``,
     ``system_focus``, ``sanction_severity``, ``prescriptiveness``,
-    ``earned_autonomy`` and ``funding_flexibility`` override.
+    ``earned_autonomy`` and ``funding_flexibility`` override. Parameters may also
+    come in a Mesa ``scenario`` (``mesa.experimental.scenarios.Scenario``), as
+    SolaraViz's Reset passes them; ``model.scenario`` holds every parameter the
+    model was built with.
 
     Extension keywords (not model parameters):
+        scenario: a Mesa Scenario carrying parameters (keywords given too must agree with it).
         organisation_classes: {kind name: subclass} to swap a built-in kind.
         extra_organisations: {Organisation subclass: count per ICS} to add kinds.
         rules: {rule name: function or registered name} to swap a decision rule.
         events: [(month, kind, {options})] structural events to schedule.
         regulators: list of Regulator classes (default NHSEOverseer, CQCInspector).
+        model_reporters, agent_reporters, agenttype_reporters: extra Mesa DataCollector
+            reporters, collected every month beside the built-in metrics (agent
+            reporters run over ``model.organisations``).
     """
 
     def __init__(
         self,
         *,
+        scenario: Scenario | None = None,
         organisation_classes: dict[str, type[Organisation]] | None = None,
         extra_organisations: dict[type[Organisation], int] | None = None,
         rules: dict | None = None,
         events: list | None = None,
         regulators: list | None = None,
+        model_reporters: dict | None = None,
+        agent_reporters: dict | None = None,
+        agenttype_reporters: dict | None = None,
         **params: Any,
     ):
-        p = validate_parameters(params)
-        super().__init__(rng=p["rng"])
+        p = validate_parameters(scenario_parameters(scenario, params))
+        super().__init__(rng=p["rng"], scenario=scenario_for(p, like=scenario))
         self.p = p
         self.rules = resolve_rules(rules)
         self._regime = resolve_regime(p["regime"], **{k: p[k] for k in REGIME_KNOBS})
@@ -124,20 +139,23 @@ class ICSModel(mesa.Model):
         structure = build_structure(configs, shared, kinds, extra, p["place_degree"], self.rng)
         self.n_places = structure.n_places
         self.place_system = np.array(structure.place_system, dtype=np.int64)
-        self.organisations: list[Organisation] = [
+        # Row i of the arrays (model.orgs) is organisation_rows[i], merged-away organisations included;
+        # model.organisations is the AgentSet of those still in the model (regulators are not in it).
+        self.organisation_rows: tuple[Organisation, ...] = tuple(
             spec.cls(self, index=i, system=spec.system, place=spec.place, systems=spec.systems)
             for i, spec in enumerate(structure.specs)
-        ]
-        self.orgs = OrganisationArrays(self.organisations, len(configs))
+        )
+        self.organisations: AgentSet = AgentSet(self.organisation_rows, random=self.random)
+        self.orgs = OrganisationArrays(self.organisation_rows, len(configs))
         draw_heterogeneity(self.orgs, p, self.rng)
-        self.agent_ids = np.array([o.unique_id for o in self.organisations])
+        self.agent_ids = np.array([o.unique_id for o in self.organisation_rows])
         self._rows_by_class = {}
-        for o in self.organisations:
+        for o in self.organisation_rows:
             self._rows_by_class.setdefault(type(o), []).append(o.index)
         self._rows_by_class = {cls: np.array(rows) for cls, rows in self._rows_by_class.items()}
-        self._all_rows = np.arange(len(self.organisations))
-        system_tier = np.array([o.tier == "system" for o in self.organisations])
-        self.ties = TieNetwork(structure.pairs, len(self.organisations), self.orgs.system, system_tier,
+        self._all_rows = np.arange(len(self.organisation_rows))
+        system_tier = np.array([o.tier == "system" for o in self.organisation_rows])
+        self.ties = TieNetwork(structure.pairs, len(self.organisation_rows), self.orgs.system, system_tier,
                                self.orgs.channels, self.orgs.is_icb)
         self.icb_class = kinds["icb"]
         regulator_classes = regulators if regulators is not None else [NHSEOverseer, CQCInspector]
@@ -159,7 +177,8 @@ class ICSModel(mesa.Model):
             month, event, options = _unpack_event(item)
             self.schedule_structural_event(month, event, **options)
 
-        self.datacollector = MetricsCollector(p["collect_agents"], p["collect_ties"])
+        self.datacollector = MetricsCollector(p["collect_agents"], p["collect_ties"], model_reporters,
+                                              agent_reporters, agenttype_reporters)
         self.datacollector.collect(self)
 
     # ------------------------------------------------------------------ set-up
@@ -208,6 +227,12 @@ class ICSModel(mesa.Model):
             if method.__func__ is not base.__func__:
                 result[rows] = method(self, rows)
         return result
+
+    # ------------------------------------------------------------------ agents
+    def deregister_agent(self, agent: mesa.Agent) -> None:
+        """Mesa's removal of an agent (a merger removes an organisation); it also leaves ``organisations``."""
+        super().deregister_agent(agent)
+        self.organisations.discard(agent)
 
     # ------------------------------------------------------------------ regime
     @property
@@ -280,7 +305,7 @@ class ICSModel(mesa.Model):
             orgs.budget[keep] += orgs.budget[gone]
             orgs.active[gone] = False
             ties.deactivate_org(gone)
-            self.organisations[gone].remove()
+            self.organisation_rows[gone].remove()
             orgs.turf[keep] = min(1.0, orgs.turf[keep] + 0.2)
             into_keep = ties.active & (ties.dst == keep)
             ties.trust[into_keep] += 0.5 * (p["initial_trust"] - ties.trust[into_keep])
@@ -366,4 +391,4 @@ class ICSModel(mesa.Model):
 
     def network(self):
         """The current ties as a networkx DiGraph."""
-        return self.ties.to_networkx(self.organisations)
+        return self.ties.to_networkx(self.organisation_rows)

@@ -88,9 +88,11 @@ class Organisation(mesa.Agent):
         (docs/extending.md).
         """
         raise NotImplementedError(
-            "organisations do not step one by one: ICSModel.step runs each phase of the month over all "
-            "organisations as arrays; override a decision method (effort_utilities, plan_participation) "
-            "in a subclass or swap a rule instead (docs/extending.md)")
+            "Organisations do not step one by one: ICSModel.step() runs each phase of the month "
+            "(pressure, effort, joint work, oversight, trust, turf, ...) for all organisations at once, "
+            "on arrays (model.orgs, model.ties). Change behaviour by overriding a decision method "
+            "(effort_utilities, plan_participation) in a subclass, a decision rule (ICSModel(rules=...)) "
+            "or a regulator subclass: see docs/extending.md.")
 
     # --- decisions, vectorised over the rows of one kind --------------------
     @classmethod
@@ -208,6 +210,18 @@ class Organisation(mesa.Agent):
         return self.model.beliefs.of(self.index)
 
     @property
+    def gaming_share(self) -> float:
+        """Share of discretionary capacity put into gaming this month."""
+        o = self.model.orgs
+        return float(o.gaming_work[self.index] / max(o.discretionary[self.index], 1e-12))
+
+    @property
+    def joint_work_share(self) -> float:
+        """Share of discretionary capacity put into joint work this month."""
+        o = self.model.orgs
+        return float(o.joint_work[self.index] / max(o.discretionary[self.index], 1e-12))
+
+    @property
     def active(self) -> bool:
         return bool(self._get("active"))
 
@@ -225,7 +239,7 @@ class Organisation(mesa.Agent):
         """Organisations this one has a tie with."""
         ties = self.model.ties
         dst = ties.dst[(ties.src == self.index) & ties.active]
-        return [self.model.organisations[j] for j in dst]
+        return [self.model.organisation_rows[j] for j in dst]
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.unique_id} system={self.system} place={self.place}>"

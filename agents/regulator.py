@@ -126,8 +126,13 @@ class Regulator(mesa.Agent):
         """Forums per ICS this regulator mandates this month (none)."""
         return np.zeros(model.orgs.n_systems)
 
-    def step(self) -> None:  # regulators act in ICSModel.step's oversight phases
-        raise NotImplementedError("regulators act in ICSModel.step's oversight phases (ask, inspect, review)")
+    def step(self) -> None:
+        """Not how a month runs: raise, rather than let ``model.agents.shuffle_do("step")`` do nothing."""
+        raise NotImplementedError(
+            "Regulators do not step one by one: ICSModel.step() calls their ask, inspect and review "
+            "methods for all organisations at once in its oversight phases. Change how a regulator "
+            "works by overriding those in a subclass: see docs/extending.md."
+        )
 
 
 class CQCInspector(Regulator):

@@ -134,11 +134,12 @@ def simulate(spec: RunSpec, model_factory: Callable | None = None) -> dict[str, 
                 ics.append(model.ics_table())
     else:
         model.run_for(spec.months)
-    metrics = model.datacollector.get_model_vars_dataframe().reset_index()
+    # the store names Mesa's Step (one step is one month) "month"
+    metrics = model.datacollector.get_model_vars_dataframe().rename_axis("month").reset_index()
     metrics.insert(0, "run_id", spec.run_id)
     agents = None
     if spec.agents:
-        agents = model.datacollector.get_agent_vars_dataframe().reset_index()
+        agents = model.datacollector.get_agent_vars_dataframe().rename_axis(["month", "AgentID"]).reset_index()
         agents = agents[agents["month"].isin(snapshots)].reset_index(drop=True)
         agents.insert(0, "run_id", spec.run_id)
     tie_frame = None

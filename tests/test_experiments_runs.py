@@ -93,7 +93,7 @@ def test_stored_metrics_equal_a_direct_model_run(stored):
     model = build_model({k: (v.item() if hasattr(v, "item") else v) for k, v in params.items()}, int(row["seed"]))
     model.schedule_structural_event(6, "demand_shock", size=0.4)
     model.run_for(12)
-    direct = model.datacollector.get_model_vars_dataframe().reset_index()
+    direct = model.datacollector.get_model_vars_dataframe().rename_axis("month").reset_index()
     stored_run = res.metrics[res.metrics["run_id"] == row["run_id"]].drop(columns="run_id").reset_index(drop=True)
     pd.testing.assert_frame_equal(stored_run, direct, check_exact=True)
 

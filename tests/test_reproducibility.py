@@ -129,7 +129,7 @@ def test_scheduled_regime_change_equals_setting_it_between_the_same_months():
 
 def test_tables_have_the_documented_shape(reference):
     model_df, agents, ties, _ = reference
-    assert model_df.index.name == "month"
-    assert list(agents.index.names) == ["month", "AgentID"]
+    assert model_df.index.name == "Step"  # Mesa's name; one step is one month
+    assert list(agents.index.names) == ["Step", "AgentID"]
     assert {"source", "target", "trust", "damage", "record", "level", "level_name"} <= set(ties.columns)
     assert isinstance(model_df, pd.DataFrame)

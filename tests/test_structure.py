@@ -114,7 +114,7 @@ def test_every_system_tier_pair_in_an_ics_has_a_tie(kw):
         table = _system_tier_serving(m, s)
         assert len(table) >= 5
         for a, b in combinations(table, 2):
-            assert (a, b) in pairs and (b, a) in pairs, (s, m.organisations[a], m.organisations[b])
+            assert (a, b) in pairs and (b, a) in pairs, (s, m.organisation_rows[a], m.organisation_rows[b])
 
 
 @pytest.mark.parametrize("kw", [{}, {"n_systems": 3, "n_local_authorities": 2}])
@@ -204,12 +204,12 @@ def test_merger_deactivates_one_organisation_and_all_its_ties_and_keeps_budgets(
     assert int(m.ties.active.sum()) == before_pairs - int(touches.sum())
     assert m.orgs.budget[still].sum() == pytest.approx(before_budget)
     assert m.orgs.budget[m.orgs.active].sum() == pytest.approx(before_active_total)
-    assert m.organisations[g] not in m.agents
-    assert not m.organisations[g].active
+    assert m.organisation_rows[g] not in m.agents
+    assert not m.organisation_rows[g].active
 
     m.run_for(4)
     assert not m.ties.active[touches].any() and (m.ties.level[touches] == 0).all()
-    gid = m.organisations[g].unique_id
+    gid = m.organisation_rows[g].unique_id
     tt = m.tie_table()
     assert gid not in set(tt["source"]) and gid not in set(tt["target"])
     agents = m.datacollector.get_agent_vars_dataframe()

@@ -112,7 +112,7 @@ def test_network_data_lines_up_with_the_model(default_model):
     assert structure["id"] == state["id"] == 4
     assert all(0.0 <= v <= 1.0 for v in structure["x"] + structure["y"])
     assert set(state["level"]) <= set(range(len(LEVELS)))
-    assert structure["colour"][0] == model.organisations[0].colour
+    assert structure["colour"][0] == model.organisation_rows[0].colour
     json.dumps(structure), json.dumps(state)  # what the browser receives
 
 
@@ -127,7 +127,7 @@ def test_network_state_follows_the_model():
     model.trigger("merger", kind="acute", system=0)
     merged = network_state(model, 1)
     gone = [i for i, s in enumerate(merged["size"]) if s < 0]
-    assert len(gone) == 1 and model.organisations[gone[0]].kind == "acute"
+    assert len(gone) == 1 and model.organisation_rows[gone[0]].kind == "acute"
     assert -1 in merged["level"]
 
 

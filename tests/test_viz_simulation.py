@@ -145,7 +145,7 @@ def test_control_lists_name_real_parameters():
 
 def test_organisation_details_report_the_model_state(sim):
     sim.step(3)
-    org = sim.model.organisations[5]
+    org = sim.model.organisation_rows[5]
     d = sim.organisation_details(5)
     assert d["turf"] == pytest.approx(org.turf)
     assert d["trust_given"] == pytest.approx(org.trust_given)

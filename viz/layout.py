@@ -56,9 +56,9 @@ class Layout:
 def structure_key(model) -> tuple:
     """A hashable description of who is where; equal keys give equal layouts."""
     slots = tuple(
-        OrganisationSlot(o.kind, o.tier, int(o.system), int(o.place)) for o in model.organisations
+        OrganisationSlot(o.kind, o.tier, int(o.system), int(o.place)) for o in model.organisation_rows
     )
-    labels = tuple(o.label for o in model.organisations)
+    labels = tuple(o.label for o in model.organisation_rows)
     return (int(model.orgs.n_systems), slots, labels)
 
 

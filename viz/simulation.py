@@ -310,7 +310,7 @@ class Simulation:
         layout = layout_for(model)
         colours: dict[str, str] = {}
         labels: dict[str, str] = {}
-        for o in model.organisations:
+        for o in model.organisation_rows:
             colours.setdefault(o.kind, o.colour)
             labels.setdefault(o.kind, o.label)
         self._snapshot = Snapshot(
@@ -354,7 +354,7 @@ class Simulation:
 def _organisation_table(model: ICSModel, layout: Layout) -> pd.DataFrame:
     """Each organisation's card figures now, and its active ties by level (copies of the model's arrays)."""
     orgs, ties = model.orgs, model.ties
-    n = len(model.organisations)
+    n = len(model.organisation_rows)
     mine = ties.active
     by_level = np.bincount(ties.src[mine] * len(LEVELS) + ties.level[mine].astype(int),
                            minlength=n * len(LEVELS)).reshape(n, len(LEVELS))
@@ -366,7 +366,7 @@ def _organisation_table(model: ICSModel, layout: Layout) -> pd.DataFrame:
     }
     return pd.DataFrame({
         "name": list(layout.names),
-        "kind": [o.label for o in model.organisations],
+        "kind": [o.label for o in model.organisation_rows],
         "active": np.array(orgs.active, dtype=bool),
         **{name: np.array(figures[name], dtype=float) for name in CARD_FIGURES},
         "segment": np.array(orgs.segment, dtype=int),
