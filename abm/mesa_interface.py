@@ -16,7 +16,8 @@ from mesa.experimental.scenarios import Scenario
 
 from .parameters import _TABLE, Parameter
 
-_ANNOTATIONS: dict[str, Any] = {"int": int, "float": float, "bool": bool, "choice": str, "seed": int | None}
+_ANNOTATIONS: dict[str, Any] = {"int": int, "float": float, "bool": bool, "choice": str, "seed": int | None,
+                              "ics": str | list[str] | None}
 
 
 def _annotation(p: Parameter) -> Any:
