@@ -56,7 +56,8 @@ def _add_backend(p: argparse.ArgumentParser) -> None:
                    help="worker processes (default: the number of CPUs, %(default)s here)")
     p.add_argument("--scheduler", metavar="ADDRESS|local",
                    help="run on Dask: a scheduler address (tcp://host:8786) or 'local' for a local Dask cluster "
-                        "(needs the 'dask' extra)")
+                        "(needs the 'dask' extra). This process unpickles the results the cluster sends back, "
+                        "so name only a scheduler you trust")
     p.add_argument("--batch-size", type=_positive, default=None,
                    help="runs per task (default: about 8 tasks per worker, at most 16 runs each)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
