@@ -15,7 +15,10 @@ per table, each written to a temporary name and moved into place with
 ``os.replace``; the batch's ``runs`` part is written last and is what makes
 the batch count. A kill at any moment loses at most the batches still
 running. Reading ignores parts without their ``runs`` part; resuming deletes
-them and runs the missing run_ids, so no run appears twice.
+them and runs the missing run_ids, so no run appears twice. Every file is
+fsynced before its rename, so a power cut cannot leave a corrupt part either.
+One sweep at a time writes into a folder: it holds an OS lock (``flock``) on
+``.lock``, which the kernel releases if the sweep is killed.
 """
 
 from __future__ import annotations
