@@ -247,7 +247,7 @@ def make_executor(workers: int = 1, scheduler: str | None = None) -> Iterator[tu
         return
     try:
         client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
-    except (OSError, ValueError, TypeError) as exc:   # bad address, refused, timed out
+    except Exception as exc:  # noqa: BLE001 - bad address, refused, timed out, Dask's own start-up failures
         raise BackendError(f"--scheduler {scheduler!r}: cannot use this Dask scheduler ({exc}); allowed: 'local', "
                            "or the address of a running scheduler such as tcp://host:8786") from None
     with client:
