@@ -41,8 +41,20 @@ class ScheduledEvent:
     options: dict = field(compare=False, default_factory=dict)
 
 
-def check_event(kind: str, month: int, options: dict) -> dict:
-    """Return the event's full options, or raise a clear error."""
+class EventOptionError(ValueError):
+    """A bad value for one event option; ``option`` names it (experiment files point at that key)."""
+
+    def __init__(self, option: str, message: str):
+        super().__init__(message)
+        self.option = option
+
+
+def check_event(kind: str, month: int, options: dict, n_systems: int | None = None) -> dict:
+    """Return the event's full options, or raise a clear error.
+
+    The one check for events from ``ICSModel(events=)``, ``schedule_*``,
+    ``trigger`` and experiment files alike; ``n_systems`` (when known) bounds ``system``.
+    """
     if kind not in EVENT_OPTIONS:
         raise ValueError(f"event kind {kind!r} is not known; allowed: {', '.join(EVENT_OPTIONS)}")
     if isinstance(month, bool) or not isinstance(month, int) or month < 0:
@@ -57,6 +69,20 @@ def check_event(kind: str, month: int, options: dict) -> dict:
         for key, value in options.items():
             if value is not None:
                 full[key] = PARAMETERS[key].validate(value)
+    from agents.kinds import ORGANISATION_KINDS
+
+    if "kind" in options and full["kind"] not in ORGANISATION_KINDS:
+        raise EventOptionError("kind", f"event {kind!r}: kind {full['kind']!r} is not an organisation kind"
+                               f"{suggest(str(full['kind']), ORGANISATION_KINDS) or ';'} allowed: {', '.join(ORGANISATION_KINDS)}")
+    for key in ("size", "share"):
+        if key in options and (isinstance(full[key], bool) or not isinstance(full[key], (int, float))
+                               or full[key] != full[key]):
+            raise EventOptionError(key, f"event {kind!r}: {key} {full[key]!r} must be a number")
+    system = full.get("system")
+    if system is not None and (isinstance(system, bool) or not isinstance(system, int) or system < 0
+                               or (n_systems is not None and system >= n_systems)):
+        top = f"0-{n_systems - 1} (the model has n_systems = {n_systems})" if n_systems else "a whole number >= 0"
+        raise EventOptionError("system", f"event {kind!r}: system {system!r} must be an ICS index {top}")
     if kind == "budget_cut" and not (0.0 <= float(full["share"]) <= 0.9):
         raise ValueError(f"event 'budget_cut': share {full['share']!r} must be in [0, 0.9]")
     if kind == "demand_shock" and not (0.0 <= float(full["size"]) <= 1.0):

@@ -26,6 +26,7 @@ the ICB (``agents.icb``); every other step works from what they did.
 from __future__ import annotations
 
 import bisect
+import numbers
 from typing import Any
 
 import mesa
@@ -255,6 +256,12 @@ class ICSModel(mesa.Model):
         """Months simulated so far (the Mesa clock ``time``)."""
         return int(self.time)
 
+    def run_for(self, duration: int) -> None:
+        """Run ``duration`` more months: a whole number >= 0 (the clock counts months; inf never ends)."""
+        if isinstance(duration, bool) or not isinstance(duration, numbers.Integral) or duration < 0:
+            raise ValueError(f"run_for: duration {duration!r} must be a whole number of months >= 0")
+        super().run_for(int(duration))
+
     def set_regime(self, regime: str | Regime | None = None, **knobs: float | None) -> Regime:
         """Change the regime now: a preset name and/or knob overrides.
 
@@ -276,14 +283,14 @@ class ICSModel(mesa.Model):
     # ------------------------------------------------------------------ events
     def schedule_structural_event(self, month: int, event: str, /, **options: Any) -> None:
         """Schedule ``event`` (a kind in ``abm.events``) at the start of ``month``."""
-        full = check_event(event, month, options)
+        full = check_event(event, month, options, self.orgs.n_systems)
         if month <= self.month and self.steps > 0:
             raise ValueError(f"event {event!r}: month {month} has passed (the model is at month {self.month})")
         bisect.insort(self._schedule, ScheduledEvent(month, event, full))
 
     def trigger(self, event: str, /, **options: Any) -> None:
         """Apply ``event`` now (the browser view's shock, merger and cut buttons)."""
-        self._apply_event(event, check_event(event, max(self.month, 0), options))
+        self._apply_event(event, check_event(event, max(self.month, 0), options, self.orgs.n_systems))
 
     def _apply_event(self, kind: str, o: dict) -> None:
         orgs, ties, p = self.orgs, self.ties, self.p

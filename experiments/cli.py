@@ -1,14 +1,15 @@
 """The ``ics-abm`` command.
 
-    ics-abm compare [--out DIR] [--replicates N] [--months N] [--workers N] [--seeds-only]
+    ics-abm compare [--out DIR] [--replicates N] [--months N] [--workers N] [--seeds-only] [--max-runs N]
     ics-abm calibrate [--quick] [--out DIR] [--workers N] [--seed S]
-    ics-abm sweep EXPERIMENT.toml [--out DIR] [--workers N] [--scheduler ADDRESS|local]
+    ics-abm sweep EXPERIMENT.toml [--out DIR] [--workers N] [--scheduler ADDRESS|local] [--max-runs N]
     ics-abm rerun DIR RUN_ID
     ics-abm report DIR
     ics-abm viz [--port N] [--host H]
 
-Exit status: 0 done, 1 a rerun did not match, 2 bad input (nothing written),
-130 interrupted (stored runs are kept: run the same command again to resume).
+Exit status: 0 done, 1 a rerun did not match, 2 bad input (nothing written) or
+a sweep stopped by an error such as a full disk (stored runs are kept), 130
+interrupted (stored runs are kept: run the same command again to resume).
 """
 
 from __future__ import annotations
@@ -41,12 +42,23 @@ def _positive(text: str) -> int:
     return value
 
 
+def _folder(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is empty; give a folder path")
+    return text
+
+
 def _add_backend(p: argparse.ArgumentParser) -> None:
+    from .runner import MAX_RUNS
+
+    p.add_argument("--max-runs", type=_positive, default=MAX_RUNS,
+                   help="refuse an experiment that plans more runs than this (default: %(default)s)")
     p.add_argument("--workers", type=_positive, default=_cpus(),
                    help="worker processes (default: the number of CPUs, %(default)s here)")
     p.add_argument("--scheduler", metavar="ADDRESS|local",
                    help="run on Dask: a scheduler address (tcp://host:8786) or 'local' for a local Dask cluster "
-                        "(needs the 'dask' extra)")
+                        "(needs the 'dask' extra). This process unpickles the results the cluster sends back, "
+                        "so name only a scheduler you trust")
     p.add_argument("--batch-size", type=_positive, default=None,
                    help="runs per task (default: about 8 tasks per worker, at most 16 runs each)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -63,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run every regime preset on the default ICS (common random numbers: replicate r "
                                    "has the same seed under every regime), print a summary table, and write a results "
                                    "store and report.html.")
-    p.add_argument("--out", default="results/compare", help="results folder (default: %(default)s)")
+    p.add_argument("--out", type=_folder, default="results/compare", help="results folder (default: %(default)s)")
     p.add_argument("--replicates", type=_positive, default=30, help="replicates per regime (default: %(default)s)")
     p.add_argument("--months", type=_positive, default=120, help="months per run (default: %(default)s)")
     p.add_argument("--seed", type=int, default=1, help="root seed (default: %(default)s)")
@@ -80,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run the experiment described in a TOML file (see experiments/*.toml). Runs already "
                                    "in --out are kept and skipped, so an interrupted sweep resumes.")
     p.add_argument("experiment", help="experiment file, e.g. experiments/oversight_sweep.toml")
-    p.add_argument("--out", help="results folder (default: results/<experiment name>)")
+    p.add_argument("--out", type=_folder, help="results folder (default: results/<experiment name>)")
     _add_backend(p)
 
     p = sub.add_parser("rerun", help="reproduce one stored run and check it matches",
@@ -129,27 +141,34 @@ def _run(exp, out: Path, args, command: str) -> int:
     from . import console
     from .report import write_report
     from .runner import plan_runs, run_experiment
-    from .store import ResultsStore, load
+    from .store import ResultsStore, load, stored_run_ids
 
-    plan = plan_runs(exp)
-    manifest, extends = ResultsStore.check_target(out, plan, exp)  # before anything is written
-    if extends:
-        print(f"{out} holds {manifest['experiment']['n_runs']} planned runs of this experiment; extending it "
-              f"to {len(plan)} (stored runs are kept).", file=sys.stderr)
-    print(f"{exp.name}: {len(plan)} runs ({len(plan) // exp.replicates} design points x {exp.replicates} "
-          f"replicates, {exp.months} months) into {out}", file=sys.stderr)
+    if args.workers > _cpus() and args.scheduler in (None, "local"):
+        print(f"ics-abm: warning: --workers {args.workers} is more than the {_cpus()} CPUs here; the extra "
+              "processes only share them and use more memory", file=sys.stderr)
+    plan = plan_runs(exp, args.max_runs)
     try:
+        manifest, extends = ResultsStore.check_target(out, plan, exp)  # before anything is written
+        if extends:
+            print(f"{out} holds {manifest['experiment']['n_runs']} planned runs of this experiment; extending it "
+                  f"to {len(plan)} (stored runs are kept).", file=sys.stderr)
+        print(f"{exp.name}: {len(plan)} runs ({len(plan) // exp.replicates} design points x {exp.replicates} "
+              f"replicates, {exp.months} months) into {out}", file=sys.stderr)
         outcome = run_experiment(exp, out, workers=args.workers, scheduler=args.scheduler,
                                  batch_size=args.batch_size, progress=not args.no_progress, plan=plan)
+        if outcome.skipped:
+            print(f"{outcome.skipped} runs were already stored and were skipped.", file=sys.stderr)
+        report = write_report(out)
+        results = load(out)
     except KeyboardInterrupt:
-        stored = len(load(out).runs) if (out / "manifest.json").exists() else 0
-        print(f"\ninterrupted: {stored} of {len(plan)} runs are stored in {out}; run the same command again "
-              "to resume.", file=sys.stderr)
+        print(f"\ninterrupted: {len(stored_run_ids(out))} of {len(plan)} runs are stored in {out}; run the same "
+              "command again to resume.", file=sys.stderr)
         return EXIT_INTERRUPTED
-    if outcome.skipped:
-        print(f"{outcome.skipped} runs were already stored and were skipped.", file=sys.stderr)
-    report = write_report(out)
-    results = load(out)
+    except OSError as exc:   # a full disk, a read-only folder, ...: what stopped it, and how to go on
+        what = f"{exc.strerror or exc}" + (f" ({exc.filename})" if exc.filename else "")
+        return _error(f"cannot write the results to {out}: {what}; {len(stored_run_ids(out))} of {len(plan)} runs "
+                      "are stored there; fix that (free disk space, or choose another --out) and run the same "
+                      "command again to resume")
     print()
     print(console.results_table(results))
     print()
@@ -158,7 +177,8 @@ def _run(exp, out: Path, args, command: str) -> int:
     from .uncertainty import covers
     print(covers(exp.uncertainty, exp.replicates))
     print(f"Results: {out}/ (load with experiments.load({str(out)!r})); report: {report}")
-    print(f"Re-run: {command}   (reproduce one run: ics-abm rerun {out} {results.runs['run_id'].iloc[0]})")
+    print(f"Re-run: {command}   (reproduce one run: ics-abm rerun {shlex.quote(str(out))} "
+          f"{results.runs['run_id'].iloc[0]})")
     return 0
 
 
@@ -264,7 +284,10 @@ def cmd_viz(args) -> int:
         from viz import server
     except ImportError as exc:
         return _error(f"the browser view is not available ({exc})")
-    code = server.serve(host=args.host, port=args.port)
+    try:
+        code = server.serve(host=args.host, port=args.port)
+    except ValueError as exc:   # the port or host (checked by the server's one rule)
+        return _error(f"viz: {exc}")
     return code if isinstance(code, int) else 0
 
 
@@ -279,17 +302,14 @@ COMMANDS = {"calibrate": cmd_calibrate, "compare": cmd_compare, "sweep": cmd_swe
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from .runner import BackendError
     from .spec import ExperimentError
     from .store import StoreError
 
     try:
         return COMMANDS[args.command](args)
-    except (ExperimentError, StoreError) as exc:
+    except (ExperimentError, StoreError, BackendError) as exc:
         return _error(str(exc))
-    except RuntimeError as exc:
-        if "dask" in str(exc).lower():
-            return _error(str(exc))
-        raise
     except KeyboardInterrupt:
         print("\ninterrupted.", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -15,6 +15,7 @@ matrix is kept for the Sobol and Morris analyses.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +40,16 @@ def _cast(name: str, value: float):
     if PARAMETERS[name].kind == "int":
         return int(round(value))
     return float(value)
+
+
+def count_points(exp: Experiment) -> int:
+    """How many design points ``build_design(exp)`` makes, computed without making them."""
+    crossed = math.prod(len(f.values) for f in exp.factors.values() if not f.is_range)
+    if exp.schedule_is_factor:
+        crossed *= len(exp.schedules)
+    k = sum(f.is_range for f in exp.factors.values())
+    per_sample = {"full_factorial": 0, "latin_hypercube": 1, "sobol": k + 2, "morris": k + 1}[exp.design]
+    return crossed * (exp.samples * per_sample if per_sample else 1)
 
 
 def build_design(exp: Experiment) -> Design:

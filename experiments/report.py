@@ -14,6 +14,7 @@ import base64
 import html
 import io
 import json
+import shlex
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ import pandas as pd
 from abm.metrics import MODEL_METRICS
 
 from . import analysis
-from .store import Results, load
+from .store import Results, atomic_write, load
 
 STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto; max-width: 1150px;
@@ -260,7 +261,7 @@ def write_report(path, metrics=analysis.HEADLINE) -> Path:
               "morris.csv": morris, "sobol.csv": sobol}
     for name, frame in tables.items():
         if frame is not None and not frame.empty:
-            frame.to_csv(path / name, index=False)
+            atomic_write(path / name, lambda tmp: frame.to_csv(tmp, index=False))
 
     parts = [f"<h1>{html.escape(exp.get('name', 'experiment'))}</h1>"]
     if exp.get("description"):
@@ -279,7 +280,7 @@ def write_report(path, metrics=analysis.HEADLINE) -> Path:
     rerun = results.manifest.get("rerun", {})
     parts.append(f"<p class=\"note\">Run it again: <code>{html.escape(rerun.get('all', ''))}</code> (stored runs are "
                  f"kept and skipped); reproduce one run: <code>{html.escape(rerun.get('one', ''))}</code>; "
-                 f"rebuild this report: <code>ics-abm report {html.escape(str(path))}</code>.</p>")
+                 f"rebuild this report: <code>ics-abm report {html.escape(shlex.quote(str(path)))}</code>.</p>")
 
     parts.append("<h2>Summary</h2>")
     parts.append("<p class=\"note\">Final = value in the last month; average = mean over months 1 to the end. "
@@ -346,9 +347,7 @@ def write_report(path, metrics=analysis.HEADLINE) -> Path:
             f"<title>{html.escape(exp.get('name', 'experiment'))}: ics-abm report</title>"
             f"<style>{STYLE}</style></head><body>{''.join(parts)}</body></html>")
     out = path / "report.html"
-    tmp = path / ".report.html.tmp"
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(out)
+    atomic_write(out, lambda tmp: tmp.write_text(page, encoding="utf-8"))
     return out
 
 

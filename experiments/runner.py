@@ -23,7 +23,9 @@ import socket
 import sys
 import time
 import traceback
-from concurrent.futures import Executor, as_completed
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Executor, as_completed, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
@@ -34,12 +36,24 @@ from abm import ICSModel, validate_parameters
 from abm.parameters import REGIME_KNOBS
 from abm.regimes import resolve_regime
 
-from .design import build_design
+from .design import build_design, count_points
 from .seeds import replicate_seeds
-from .spec import RESERVED, Experiment
+from .spec import RESERVED, Experiment, ExperimentError
 from .uncertainty import replicate_parameters
 
 PARAMETER_NAMES = tuple(name for name in validate_parameters() if name not in RESERVED)
+
+# Default ceiling on the runs one experiment may plan (``--max-runs``): a plan
+# of 100,000 runs takes a few hundred MB before anything runs.
+MAX_RUNS = 100_000
+# Seconds to wait for a Dask scheduler (``--scheduler ADDRESS``) to answer.
+CONNECT_TIMEOUT_S = 20
+WORKER_DIED = ("the worker process running this run died (killed by a signal, or out of memory) twice: "
+               "once in its batch and once on its own; it is recorded as failed and not retried again")
+
+
+class BackendError(RuntimeError):
+    """The executor could not be made (Dask missing, scheduler unreachable); nothing was run."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +85,18 @@ class RunSpec:
         return row
 
 
+def check_size(exp: Experiment, max_runs: int | None = MAX_RUNS) -> int:
+    """The number of runs ``exp`` plans; ExperimentError if it exceeds ``max_runs``."""
+    points = count_points(exp)
+    runs = points * exp.replicates
+    if max_runs is not None and runs > max_runs:
+        raise ExperimentError(
+            f"{exp.source}: the design has {runs:,} runs ({points:,} design points x {exp.replicates} replicates), "
+            f"more than the ceiling of {max_runs:,} (--max-runs); allowed: at most {max_runs:,} runs, so use fewer "
+            "factor values, samples or replicates, or raise --max-runs if you mean it")
+    return runs
+
+
 def resolved_parameters(values: dict[str, Any]) -> dict[str, Any]:
     """The full parameter set with the regime preset's knob values filled in."""
     full = validate_parameters(values)
@@ -79,8 +105,14 @@ def resolved_parameters(values: dict[str, Any]) -> dict[str, Any]:
     return {name: full[name] for name in PARAMETER_NAMES}
 
 
-def plan_runs(exp: Experiment) -> list[RunSpec]:
-    """Every run of ``exp``: design points x replicates, in a fixed order."""
+def plan_runs(exp: Experiment, max_runs: int | None = MAX_RUNS) -> list[RunSpec]:
+    """Every run of ``exp``: design points x replicates, in a fixed order.
+
+    A design bigger than ``max_runs`` (None: no ceiling) is refused before any
+    point is built: a typo such as 40 values for each of 6 factors would
+    otherwise fill the memory while planning.
+    """
+    check_size(exp, max_runs)
     design = build_design(exp)
     seeds = replicate_seeds(exp.seed, exp.replicates)
     draws = replicate_parameters(exp)   # {} per replicate, or its posterior draw (common to every point)
@@ -185,48 +217,148 @@ def batches(specs: list[RunSpec], workers: int, batch_size: int | None = None) -
 
 
 # ---------------------------------------------------------------------------- executors
+def _process_pool(workers: int):
+    """A local pool of ``workers`` processes, started from a clean forkserver."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["experiments.runner"])
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+
+
+def _plural(workers: int) -> str:
+    return f"{workers} worker{'s' if workers > 1 else ''}"
+
+
 @contextlib.contextmanager
 def make_executor(workers: int = 1, scheduler: str | None = None) -> Iterator[tuple[Executor, str]]:
     """An executor and a description of it.
 
     ``scheduler=None``: a local process pool of ``workers`` processes.
     ``scheduler="local"``: a local Dask cluster of ``workers`` processes.
-    ``scheduler="tcp://host:port"``: an existing Dask scheduler.
+    ``scheduler="tcp://host:port"``: an existing Dask scheduler. Its workers
+    send back pickled results, which this process unpickles: name only a
+    cluster you trust.
+
+    Raises BackendError (before yielding) when the Dask backend cannot be used.
     """
     if scheduler is None:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["experiments.runner"])
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            yield pool, f"local processes ({workers} worker{'s' if workers > 1 else ''})"
+        with _process_pool(workers) as pool:
+            yield pool, f"local processes ({_plural(workers)})"
         return
     try:
         from distributed import Client, LocalCluster
     except ImportError:
-        raise RuntimeError("the Dask backend needs the 'dask' extra: pip install 'ics-abm[dask]'") from None
+        raise BackendError("the Dask backend needs the 'dask' extra: pip install 'ics-abm[dask]'") from None
     if scheduler == "local":
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                           dashboard_address=":0") as cluster, Client(cluster) as client:
-            yield client.get_executor(pure=False), f"local Dask cluster ({workers} worker{'s' if workers > 1 else ''})"
-    else:
-        with Client(scheduler) as client:
-            n = len(client.scheduler_info().get("workers", {}))
-            yield client.get_executor(pure=False), f"Dask scheduler {scheduler} ({n} workers)"
+            yield client.get_executor(pure=False), f"local Dask cluster ({_plural(workers)})"
+        return
+    try:
+        client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
+    except Exception as exc:  # noqa: BLE001 - bad address, refused, timed out, Dask's own start-up failures
+        raise BackendError(f"--scheduler {scheduler!r}: cannot use this Dask scheduler ({exc}); allowed: 'local', "
+                           "or the address of a running scheduler such as tcp://host:8786") from None
+    with client:
+        n = len(client.scheduler_info().get("workers", {}))
+        yield client.get_executor(pure=False), f"Dask scheduler {scheduler} ({n} workers)"
+
+
+def _worker_died(spec: RunSpec, message: str = WORKER_DIED) -> dict[str, Any]:
+    """The result recorded for a run whose worker process died under it."""
+    return {"run_id": spec.run_id, "status": "failed", "error": message, "metrics": None, "agents": None,
+            "ties": None, "started_at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            "elapsed_s": 0.0, "worker": ""}
 
 
 def execute(specs: list[RunSpec], executor: Executor, on_batch: Callable[[list[dict]], None],
             workers: int = 1, batch_size: int | None = None, model_factory: Callable | None = None) -> None:
-    """Run ``specs`` on ``executor`` in batches, handing each finished batch to ``on_batch``."""
-    futures = [executor.submit(run_batch, batch, model_factory) for batch in batches(specs, workers, batch_size)]
+    """Run ``specs`` on ``executor`` in batches, handing each finished batch to ``on_batch``.
+
+    Dask retries a batch whose worker dies and then raises KilledWorker; its
+    runs are recorded as failed and the sweep goes on.
+    """
+    futures = {executor.submit(run_batch, batch, model_factory): batch
+               for batch in batches(specs, workers, batch_size)}
     try:
         for future in as_completed(futures):
-            on_batch(future.result())
+            try:
+                results = future.result()
+            except Exception as exc:  # noqa: BLE001 - only a worker's death is a run's outcome
+                if type(exc).__name__ != "KilledWorker":
+                    raise
+                results = [_worker_died(spec, f"the Dask worker running this run's batch died repeatedly: {exc}")
+                           for spec in futures[future]]
+            on_batch(results)
     except BaseException:
         for future in futures:
             future.cancel()
         raise
+
+
+def _drain(pool: Executor, queue: deque, on_batch: Callable[[list[dict]], None], limit: int,
+           model_factory: Callable | None) -> list[RunSpec] | None:
+    """Run the batches in ``queue`` on ``pool``, at most ``limit`` at a time.
+
+    Returns None when all are done or, when a worker process died (which
+    breaks the whole pool), the runs of every batch the break took down; the
+    batches not yet submitted stay in ``queue``. Keeping few batches in
+    flight keeps that list short.
+    """
+    running: dict = {}
+    lost: list[RunSpec] = []
+    broken = False
+    while running or (queue and not broken):
+        while queue and not broken and len(running) < limit:
+            batch = queue.popleft()
+            try:
+                running[pool.submit(run_batch, batch, model_factory)] = batch
+            except BrokenProcessPool:
+                queue.appendleft(batch)
+                broken = True
+        if not running:
+            break
+        done, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in done:
+            batch = running.pop(future)
+            try:
+                results = future.result()
+            except BrokenProcessPool:
+                broken = True
+                lost.extend(batch)
+                continue
+            on_batch(results)
+    return lost if broken else None
+
+
+def execute_on_processes(specs: list[RunSpec], workers: int, on_batch: Callable[[list[dict]], None],
+                         batch_size: int | None = None, model_factory: Callable | None = None) -> None:
+    """Run ``specs`` on local processes, surviving worker processes that die.
+
+    A worker killed by a signal or the out-of-memory killer breaks the whole
+    process pool, and with it every batch in flight. Those runs are tried
+    again one at a time, each alone in a fresh pool: a run whose worker dies
+    again is recorded as failed (never retried forever), the others are
+    stored as usual, and the remaining batches go on in a fresh pool.
+    """
+    queue = deque(batches(specs, workers, batch_size))
+    suspects: deque = deque()
+    while queue or suspects:
+        with _process_pool(workers) as pool:
+            if queue:
+                lost = _drain(pool, queue, on_batch, 2 * workers, model_factory)
+                if lost is not None:
+                    suspects.extend(lost)
+                    continue   # a fresh pool for what is left
+            while suspects:
+                spec = suspects.popleft()
+                try:
+                    on_batch(pool.submit(run_batch, [spec], model_factory).result())
+                except BrokenProcessPool:
+                    on_batch([_worker_died(spec)])
+                    break      # this pool is broken: a fresh one for the rest
 
 
 # ---------------------------------------------------------------------------- a whole experiment
@@ -246,18 +378,35 @@ class SweepOutcome:
 def run_experiment(exp: Experiment, out, *, workers: int = 1, scheduler: str | None = None,
                    executor: Executor | None = None, batch_size: int | None = None,
                    progress: bool = True, model_factory: Callable | None = None,
-                   plan: list[RunSpec] | None = None) -> SweepOutcome:
+                   plan: list[RunSpec] | None = None, max_runs: int | None = MAX_RUNS) -> SweepOutcome:
     """Run ``exp`` into the results folder ``out``, resuming if it holds part of it.
 
     Runs already stored are skipped. Pass ``executor`` to use your own
     (it is not shut down); otherwise one is made from ``workers``/``scheduler``.
+    A Dask scheduler is reached before the results folder is touched, so an
+    unreachable one leaves nothing behind. Whatever stops a sweep (an error,
+    Ctrl-C, a full disk), the session is recorded as interrupted, with the
+    error, and the stored runs stay: running it again resumes.
     """
-    from .store import ResultsStore
+    from .store import ResultsStore, stored_run_ids
 
-    plan = plan if plan is not None else plan_runs(exp)
+    plan = plan if plan is not None else plan_runs(exp, max_runs)
     design = build_design(exp) if exp.design in ("sobol", "morris") else None
-    store = ResultsStore.open(out, exp, plan, design=design,
-                              extra={"workers": workers, "scheduler": scheduler or "processes"})
+    with contextlib.ExitStack() as stack:
+        backend = "given executor" if executor is not None else "none needed (all runs stored)"
+        if executor is None and scheduler is not None and not stored_run_ids(out) >= {s.run_id for s in plan}:
+            executor, backend = stack.enter_context(make_executor(workers, scheduler))
+        elif executor is None:
+            backend = f"local processes ({_plural(workers)})"
+        return _run_into_store(ResultsStore.open(out, exp, plan, design=design,
+                                                 extra={"workers": workers, "scheduler": scheduler or "processes"}),
+                               exp, plan, executor, backend, workers, batch_size, progress, model_factory)
+
+
+def _run_into_store(store, exp: Experiment, plan: list[RunSpec], executor: Executor | None, backend: str,
+                    workers: int, batch_size: int | None, progress: bool,
+                    model_factory: Callable | None) -> SweepOutcome:
+    """The part of ``run_experiment`` that runs with the store open (and locked)."""
     done = store.completed()
     todo = [spec for spec in plan if spec.run_id not in done]
     by_id = {spec.run_id: spec for spec in todo}
@@ -279,24 +428,26 @@ def run_experiment(exp: Experiment, out, *, workers: int = 1, scheduler: str | N
             if counts["failed"]:
                 bar.set_postfix(failed=counts["failed"])
 
-    backend = "given executor" if executor is not None else "none needed (all runs stored)"
-    status = "interrupted"
+    if not todo:
+        backend = "none needed (all runs stored)"
+    status, error = "interrupted", None
     try:
-        if todo:
-            if executor is not None:
-                execute(todo, executor, on_batch, workers, batch_size, model_factory)
-            else:
-                with make_executor(workers, scheduler) as (made, backend):
-                    execute(todo, made, on_batch, workers, batch_size, model_factory)
+        if todo and executor is not None:
+            execute(todo, executor, on_batch, workers, batch_size, model_factory)
+        elif todo:
+            execute_on_processes(todo, workers, on_batch, batch_size, model_factory)
         status = "complete"
+    except BaseException as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        raise
     finally:
         if bar is not None:
             bar.close()
         try:
             store.manifest["sessions"][-1]["backend"] = backend
-            store.finish(status, counts["ran"], counts["failed"])
+            store.finish(status, counts["ran"], counts["failed"], error)
         finally:
             store.close()
-    return SweepOutcome(path=str(out), planned=len(plan), skipped=len(plan) - len(todo),
+    return SweepOutcome(path=str(store.path), planned=len(plan), skipped=len(plan) - len(todo),
                         ran=counts["ran"], failed=counts["failed"], backend=backend,
                         seconds=time.perf_counter() - clock)

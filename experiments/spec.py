@@ -48,6 +48,7 @@ Format (see the files shipped beside this module)::
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,8 +70,13 @@ RESERVED = {
 }
 SETTABLE = tuple(name for name in PARAMETERS if name not in RESERVED)
 
+# An experiment's name becomes the folder results/<name>: it must stay one
+# plain file name (no path, no shell metacharacters, no leading dot).
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+NAME_RULE = "1-100 letters, digits, '.', '_' or '-', starting with a letter or digit"
+
 EXPERIMENT_KEYS = {
-    "name": "a short name",
+    "name": "a short name: " + NAME_RULE,
     "description": "free text",
     "months": "a whole number of months, 1-600",
     "replicates": "a whole number of replicates per design point, 1-10000",
@@ -159,6 +165,8 @@ def parse_experiment(text: str, source: str = "<text>") -> Experiment:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ExperimentError(f"{source}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ExperimentError(f"{source}: not valid TOML: arrays or tables nested too deeply") from None
     return _Checker(source, text).check(data)
 
 
@@ -213,9 +221,11 @@ class _Checker:
             if key not in EXPERIMENT_KEYS:
                 self.fail(f"experiment.{key}", f"unknown key{suggest(key, EXPERIMENT_KEYS)}; "
                                                f"allowed: {', '.join(EXPERIMENT_KEYS)}")
-        name = exp.get("name", Path(self.source).stem)
-        if not isinstance(name, str) or not name.strip():
-            self.fail("experiment.name", f"got {name!r}; allowed: a non-empty string")
+        name = exp.get("name")
+        if name is None:   # the file's name, made safe: "my sweep.toml" -> "my-sweep"
+            name = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(self.source).stem).strip("._-")[:100] or "experiment"
+        if not isinstance(name, str) or not SAFE_NAME.fullmatch(name.strip()):
+            self.fail("experiment.name", f"got {name!r}; allowed: {NAME_RULE} (it names the results folder)")
         description = exp.get("description", "")
         if not isinstance(description, str):
             self.fail("experiment.description", f"got {description!r}; allowed: a string")
@@ -381,8 +391,6 @@ class _Checker:
 
     def check_event_targets(self, schedules: dict, parameters: dict, factors: dict[str, Factor]) -> None:
         """Events must name an organisation kind that exists and an ICS within n_systems."""
-        from agents.kinds import ORGANISATION_KINDS
-
         if "n_systems" in factors:
             f = factors["n_systems"]
             n_systems = int(f.high) if f.is_range else max(f.values)
@@ -395,27 +403,17 @@ class _Checker:
         for sname, events in schedules.items():
             for i, event in enumerate(events):
                 key = f"schedules.{sname}[{i}]" if sname else f"schedule[{i}]"
-                o = event["options"]
-                if "kind" in o and o["kind"] not in ORGANISATION_KINDS:
-                    self.fail(f"{key}.kind", f"unknown organisation kind {o['kind']!r}{suggest(o['kind'], ORGANISATION_KINDS)}; "
-                                             f"allowed: {', '.join(ORGANISATION_KINDS)}")
-                if o.get("system") is not None and o["system"] >= n_systems:
-                    self.fail(f"{key}.system", f"got {o['system']!r}; allowed: an ICS index 0-{n_systems - 1} "
-                                               f"(the model has n_systems = {n_systems})")
+                if event["kind"] != "regime":
+                    self._check_event_values(key, event["kind"], event["options"], n_systems)
 
-    def _check_event_values(self, key: str, kind: str, options: dict) -> None:
-        from abm.events import check_event
+    def _check_event_values(self, key: str, kind: str, options: dict, n_systems: int | None = None) -> None:
+        """The model's own event check (abm.events.check_event), with the failing key named."""
+        from abm.events import EventOptionError, check_event
 
-        for opt, value in options.items():
-            if opt == "size" or opt == "share":
-                if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
-                    self.fail(f"{key}.{opt}", f"got {value!r}; allowed: a number")
-            if opt == "system" and value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-                self.fail(f"{key}.{opt}", f"got {value!r}; allowed: a whole number >= 0 (an ICS index)")
-            if opt == "kind" and not isinstance(value, str):
-                self.fail(f"{key}.{opt}", f"got {value!r}; allowed: an organisation kind name")
         try:
-            check_event(kind, 0, options)
+            check_event(kind, 0, options, n_systems)
+        except EventOptionError as exc:
+            self.fail(f"{key}.{exc.option}", str(exc))
         except (TypeError, ValueError) as exc:
             self.fail(key, str(exc))
 

@@ -16,15 +16,20 @@ per table, each written to a temporary name and moved into place with
 ``os.replace``; the batch's ``runs`` part is written last and is what makes
 the batch count. A kill at any moment loses at most the batches still
 running. Reading ignores parts without their ``runs`` part; resuming deletes
-them and runs the missing run_ids, so no run appears twice.
+them and runs the missing run_ids, so no run appears twice. Every file is
+fsynced before its rename, so a power cut cannot leave a corrupt part either.
+One sweep at a time writes into a folder: it holds an OS lock (``flock``) on
+``.lock``, which the kernel releases if the sweep is killed.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import platform
+import shlex
 import socket
 import subprocess
 import sys
@@ -34,7 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pandas as pd
 
@@ -53,19 +58,48 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` survive a power cut (not only a kill)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass   # some filesystems cannot fsync a directory; the rename itself is still atomic
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
+    """Write ``path`` via ``write(temporary path)``, fsync it, then rename it into place.
+
+    A kill or a full disk leaves either the old file or the new one, never a
+    part-written one; the temporary file is removed if writing fails.
+    """
+    path = Path(path)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        write(tmp)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    atomic_write(path, lambda tmp: tmp.write_bytes(data))
 
 
 def _atomic_write_parquet(path: Path, frame: pd.DataFrame) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    frame.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
 
 
 def write_json(path: Path, data: dict) -> None:
@@ -108,38 +142,50 @@ def plan_hash(plan) -> str:
 LOCK = ".lock"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def _acquire_lock(path: Path) -> int:
+    """One sweep at a time writes into a results folder; returns the lock's file descriptor.
 
-
-def _acquire_lock(path: Path) -> None:
-    """One sweep at a time writes into a results folder."""
+    The lock is an ``fcntl.flock`` on ``.lock``, not the file's existence: the
+    kernel grants it to one process at a time and drops it when that process
+    dies, so there is no window in which two processes both hold it and no
+    stale lock after a kill. The file holds the holder's host and PID only to
+    name it in the error.
+    """
     lock = path / LOCK
-    me = f"{socket.gethostname()} {os.getpid()}"
-    for _ in range(3):
+    for _ in range(100):
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except FileExistsError:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
             try:
-                host, pid = lock.read_text().split()
-                pid = int(pid)
-            except (OSError, ValueError):
-                host, pid = socket.gethostname(), 0
-            if host == socket.gethostname() and (pid == 0 or not _alive(pid)):
-                lock.unlink(missing_ok=True)   # left behind by a killed sweep
-                continue
-            raise StoreError(f"{path}: another sweep (process {pid} on {host}) is writing here; wait for it to "
-                             f"finish, or delete {lock} if that process is gone") from None
-        with os.fdopen(fd, "w") as fh:
-            fh.write(me)
-        return
+                holder = lock.read_text().split()
+            except OSError:
+                holder = []
+            who = f"process {holder[1]} on {holder[0]}" if len(holder) == 2 else "another process"
+            raise StoreError(f"{path}: another sweep ({who}) is writing here; wait for it to finish") from None
+        except BaseException:
+            os.close(fd)
+            raise
+        try:
+            same_file = os.fstat(fd).st_ino == os.stat(lock).st_ino
+        except FileNotFoundError:
+            same_file = False
+        if not same_file:   # the previous holder removed the file as we opened it: lock the new one
+            os.close(fd)
+            continue
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{socket.gethostname()} {os.getpid()}".encode())
+        return fd
     raise StoreError(f"{path}: cannot take the lock {lock}")
+
+
+def _release_lock(path: Path, fd: int) -> None:
+    """Remove the lock file while still holding the lock, then let go."""
+    try:
+        (path / LOCK).unlink(missing_ok=True)
+    finally:
+        os.close(fd)
 
 
 def _same(a, b) -> bool:
@@ -174,28 +220,53 @@ def _extends(path: Path, manifest: dict, plan, exp) -> bool:
     return True
 
 
-def _leftover_of_a_start(entry: Path) -> bool:
-    """What a sweep killed before its manifest was written leaves: a lock, empty table folders."""
-    if entry.name == LOCK:
+def _leftover_of_a_start(entry: Path, exp) -> bool:
+    """What a sweep of ``exp`` killed before its manifest was written leaves.
+
+    That is: the lock, temporary files, empty table folders, and the
+    ``experiment.toml`` (and ``design.parquet`` beside it) written just before
+    the manifest, recognised as this experiment's by their text. No run is
+    stored before the manifest exists, so starting again over these loses nothing.
+    """
+    if entry.name == LOCK or (entry.name.startswith(".") and entry.name.endswith(".tmp")):
         return True
-    return entry.name in ("runs", *TABLES) and entry.is_dir() and not any(entry.iterdir())
+    if entry.name in ("runs", *TABLES):
+        return entry.is_dir() and not any(entry.iterdir())
+    if entry.name in ("experiment.toml", "design.parquet") and exp is not None:
+        try:
+            return (entry.parent / "experiment.toml").read_text(encoding="utf-8") == exp.text
+        except (OSError, UnicodeDecodeError):
+            return False
+    return False
 
 
-def _release_lock(path: Path) -> None:
-    lock = path / LOCK
+def read_manifest(path: Path) -> dict:
+    """The manifest of the results folder ``path``, checked enough to be used.
+
+    A manifest that is not JSON, or JSON of the wrong shape (``[]``, ``{}``),
+    is a clear StoreError rather than a crash somewhere later.
+    """
+    manifest_path = Path(path) / "manifest.json"
     try:
-        if lock.read_text().split()[1] == str(os.getpid()):
-            lock.unlink()
-    except (OSError, IndexError):
-        pass
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"{manifest_path}: unreadable manifest ({exc}); restore it, or choose another "
+                         "results folder") from None
+    experiment = manifest.get("experiment") if isinstance(manifest, dict) else None
+    if (not isinstance(experiment, dict) or not isinstance(manifest.get("sessions"), list)
+            or not isinstance(experiment.get("n_runs"), int) or not isinstance(experiment.get("plan_hash"), str)):
+        raise StoreError(f"{manifest_path}: damaged manifest (not an ics-abm manifest: needs 'experiment' with "
+                         "'n_runs' and 'plan_hash', and 'sessions'); restore it, or choose another results folder")
+    return manifest
 
 
 class ResultsStore:
     """A results folder open for writing batches of runs."""
 
-    def __init__(self, path: Path, manifest: dict):
+    def __init__(self, path: Path, manifest: dict, lock_fd: int | None = None):
         self.path = Path(path)
         self.manifest = manifest
+        self._lock_fd = lock_fd
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -208,24 +279,23 @@ class ResultsStore:
         values added at the end). Writes nothing.
         """
         path = Path(path)
-        if path.exists() and not path.is_dir():
-            raise StoreError(f"{path}: exists and is not a folder; choose another --out")
-        manifest_path = path / "manifest.json"
-        if manifest_path.exists():
-            try:
-                manifest = json.loads(manifest_path.read_text())
-            except (OSError, json.JSONDecodeError) as exc:
-                raise StoreError(f"{manifest_path}: unreadable manifest ({exc}); choose another --out") from None
-            if manifest.get("experiment", {}).get("plan_hash") == plan_hash(plan):
+        for folder in (path, *path.parents):
+            if folder.exists():
+                if not folder.is_dir():
+                    raise StoreError(f"{path}: {folder} is a file, not a folder; choose another --out")
+                break
+        if (path / "manifest.json").exists():
+            manifest = read_manifest(path)
+            if manifest["experiment"]["plan_hash"] == plan_hash(plan):
                 return manifest, False
             if _extends(path, manifest, plan, exp):
                 return manifest, True
             raise StoreError(
                 f"{path}: holds results of a different experiment "
-                f"({manifest.get('experiment', {}).get('name')!r}: other parameters, seeds, schedule or design; "
+                f"({manifest['experiment'].get('name')!r}: other parameters, seeds, schedule or design; "
                 "more replicates or factor values added at the end would be fine); "
                 "choose another --out, or delete that folder yourself")
-        if path.is_dir() and any(not _leftover_of_a_start(p) for p in path.iterdir()):
+        if path.is_dir() and any(not _leftover_of_a_start(p, exp) for p in path.iterdir()):
             raise StoreError(f"{path}: folder is not empty and holds no ics-abm results; choose another --out")
         return None, False
 
@@ -236,15 +306,15 @@ class ResultsStore:
         fingerprint = plan_hash(plan)
         cls.check_target(path, plan, exp)
         path.mkdir(parents=True, exist_ok=True)
-        _acquire_lock(path)
+        lock_fd = _acquire_lock(path)
         try:
             manifest, extends = cls.check_target(path, plan, exp)   # again, now that no one else writes here
-            store = cls(path, manifest or {})
+            store = cls(path, manifest or {}, lock_fd)
             store._start(exp, plan, manifest, fingerprint, extra, design)
             if extends:
                 store._extend(exp, plan, fingerprint)
         except BaseException:
-            _release_lock(path)
+            _release_lock(path, lock_fd)
             raise
         return store
 
@@ -286,8 +356,8 @@ class ResultsStore:
                     "every": exp.every,
                 },
                 "rerun": {
-                    "all": f"ics-abm sweep {path / 'experiment.toml'} --out {path}",
-                    "one": f"ics-abm rerun {path} RUN_ID",
+                    "all": f"ics-abm sweep {shlex.quote(str(path / 'experiment.toml'))} --out {shlex.quote(str(path))}",
+                    "one": f"ics-abm rerun {shlex.quote(str(path))} RUN_ID",
                 },
                 "versions": versions(),
                 "git": git,
@@ -298,19 +368,26 @@ class ResultsStore:
                 "status": "running",
                 "sessions": [],
             }
+            # experiment.toml first: a start killed before the manifest lands is recognised by it
+            _atomic_write_bytes(path / "experiment.toml", exp.text.encode())
             if design is not None and design.problem is not None:
                 store.manifest["experiment"]["problem"] = design.problem
                 matrix = pd.DataFrame(design.matrix, columns=design.problem["names"])
                 matrix.insert(0, "point", range(len(matrix)))
                 _atomic_write_parquet(path / "design.parquet", matrix)
-            _atomic_write_bytes(path / "experiment.toml", exp.text.encode())
+        for earlier in store.manifest["sessions"]:
+            if earlier.get("status") == "running":   # we hold the lock, so that session was killed
+                earlier["status"] = "interrupted"
+                earlier["note"] = "ended without recording its end (killed, or the machine stopped)"
         store.manifest["sessions"].append(session)
         store.manifest["status"] = "running"
         store.save_manifest()
 
     def close(self) -> None:
         """Let other sweeps write here again."""
-        _release_lock(self.path)
+        if self._lock_fd is not None:
+            fd, self._lock_fd = self._lock_fd, None
+            _release_lock(self.path, fd)
 
     def discard_unfinished(self) -> None:
         """Delete temporary files and parts of batches whose runs part never landed."""
@@ -330,8 +407,7 @@ class ResultsStore:
     # ------------------------------------------------------------------ writing
     def completed(self) -> set[str]:
         """run_ids already stored (finished or failed)."""
-        runs = read_table(self.path, "runs", columns=["run_id"])
-        return set(runs["run_id"]) if runs is not None else set()
+        return stored_run_ids(self.path)
 
     def write_batch(self, specs_by_id: dict, results: list[dict]) -> None:
         """Store one finished batch: table parts first, the runs part last."""
@@ -351,10 +427,12 @@ class ResultsStore:
     def save_manifest(self) -> None:
         write_json(self.path / "manifest.json", self.manifest)
 
-    def finish(self, status: str, runs_done: int, runs_failed: int) -> None:
-        """Record the end of this session in the manifest."""
+    def finish(self, status: str, runs_done: int, runs_failed: int, error: str | None = None) -> None:
+        """Record the end of this session (and what stopped it, if anything) in the manifest."""
         session = self.manifest["sessions"][-1]
         session.update(ended_at=now(), status=status, runs_run=runs_done, runs_failed=runs_failed)
+        if error:
+            session["error"] = error
         stored = len(self.completed())
         self.manifest["runs_stored"] = stored
         if status == "complete" and stored >= self.manifest["experiment"]["n_runs"]:
@@ -366,6 +444,14 @@ class ResultsStore:
 
 
 # ---------------------------------------------------------------------- reading
+def stored_run_ids(path: str | Path) -> set[str]:
+    """run_ids stored in the results folder ``path`` (finished or failed); empty if it holds no results."""
+    if not (Path(path) / "manifest.json").is_file():
+        return set()
+    runs = read_table(Path(path), "runs", columns=["run_id"])
+    return set(runs["run_id"]) if runs is not None else set()
+
+
 def read_table(path: Path, table: str, columns: list[str] | None = None,
                committed: set[str] | None = None) -> pd.DataFrame | None:
     """Concatenate one table's parts (only those of committed batches)."""
@@ -375,7 +461,16 @@ def read_table(path: Path, table: str, columns: list[str] | None = None,
     parts = sorted(p for p in folder.glob("*.parquet") if committed is None or p.name in committed)
     if not parts:
         return None
-    return pd.concat([pd.read_parquet(p, columns=columns) for p in parts], ignore_index=True)
+    return pd.concat([_read_part(p, columns) for p in parts], ignore_index=True)
+
+
+def _read_part(part: Path, columns: list[str] | None) -> pd.DataFrame:
+    """One Parquet part; a damaged one (truncated, not Parquet) is a clear StoreError naming it."""
+    try:
+        return pd.read_parquet(part, columns=columns)
+    except (OSError, ValueError) as exc:   # pyarrow's ArrowInvalid is a ValueError
+        raise StoreError(f"{part}: damaged Parquet part ({str(exc).splitlines()[0][:200]}); move it out of the "
+                         "folder, then run the same sweep again to redo its runs") from None
 
 
 @dataclass
@@ -416,10 +511,7 @@ def load(path: str | Path) -> Results:
     manifest_path = path / "manifest.json"
     if not manifest_path.is_file():
         raise StoreError(f"{path}: not an ics-abm results folder (no manifest.json)")
-    try:
-        manifest = json.loads(manifest_path.read_text())
-    except json.JSONDecodeError as exc:
-        raise StoreError(f"{manifest_path}: unreadable manifest ({exc})") from None
+    manifest = read_manifest(path)
     committed = {p.name for p in (path / "runs").glob("*.parquet")} if (path / "runs").is_dir() else set()
     runs = read_table(path, "runs", committed=committed)
     if runs is None:

@@ -161,16 +161,19 @@ def test_one_sweep_at_a_time_writes_into_a_folder(tmp_path):
     exp = tiny(months=4, replicates=1)
     out = tmp_path / "out"
     out.mkdir()
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    holder = subprocess.Popen(   # a live sweep holds the lock
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from experiments.store import "
+         "_acquire_lock; _acquire_lock(Path(sys.argv[1])); print('locked', flush=True); time.sleep(60)", str(out)],
+        stdout=subprocess.PIPE, text=True)
     try:
-        (out / ".lock").write_text(f"{os.uname().nodename} {sleeper.pid}")   # a live sweep holds it
-        with pytest.raises(StoreError, match=f"another sweep \\(process {sleeper.pid}"):
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(StoreError, match=f"another sweep \\(process {holder.pid}"):
             run_experiment(exp, out, workers=1, progress=False)
         assert sorted(p.name for p in out.iterdir()) == [".lock"]             # nothing written
     finally:
-        sleeper.kill()
-        sleeper.wait()
-    # the holder is gone (killed): its lock is stale and the next sweep takes over
+        holder.kill()
+        holder.wait()
+    # the holder is gone (killed): the kernel dropped its lock and the next sweep takes over
     with ThreadPoolExecutor(1) as pool:
         outcome = run_experiment(exp, out, executor=pool, progress=False)
     assert outcome.ran == 2 and not (out / ".lock").exists()

@@ -58,6 +58,6 @@ def test_sigterm_stops_the_server_and_leaves_nothing_running(served):
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) is not None
     output = process.stdout.read()
-    assert "serving the model at http://localhost:" in output
+    assert "serving the model at http://127.0.0.1:" in output
     with pytest.raises(OSError):
         _get(url)

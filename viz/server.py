@@ -11,6 +11,7 @@ The view must work on a locked-down network with no internet at all:
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import socket
 import subprocess
@@ -52,6 +53,16 @@ def command(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = Fals
     ]
 
 
+def _is_loopback(host: str) -> bool:
+    """Does ``host`` listen on this machine only (so the view needs no authentication)?"""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False   # a host name other than localhost: it may be reachable from elsewhere
+
+
 def _has_display() -> bool:
     if sys.platform in ("darwin", "win32"):
         return True
@@ -83,8 +94,11 @@ def serve(host: str = "127.0.0.1", port: int = 8765, open_browser: bool | None =
     """
     want_browser = _has_display() if open_browser is None else bool(open_browser)
     cmd = command(host, port, open_browser=want_browser)
-    url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0', '::') else host}:{port}/"
-    print(f"ics-abm viz: serving the model at {url} (Ctrl-C stops it)", flush=True)
+    shown = f"[{host}]" if ":" in host else host
+    print(f"ics-abm viz: serving the model at http://{shown}:{port}/ (Ctrl-C stops it)", flush=True)
+    if not _is_loopback(host):
+        print(f"ics-abm viz: warning: listening on {host}, not only on this machine: anyone who can reach "
+              f"port {port} here can use the view, which has no authentication", file=sys.stderr, flush=True)
     env = offline_environment()
     if os.name == "posix":
         sys.stderr.flush()
