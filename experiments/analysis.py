@@ -28,6 +28,13 @@ HEADLINE = ("collaboration_index", "trust_mean", "turf_mean", "system_outcome", 
 REFERENCE_REGIME = "permissive"
 
 
+def metric_names() -> list[str]:
+    """Every model-level metric the model's collector reports (read from it, not hard-coded)."""
+    from abm.metrics import MODEL_METRICS
+
+    return list(MODEL_METRICS)
+
+
 def ci95(values) -> tuple[float, float, float, int]:
     """Mean and 95% t-interval of ``values`` (NaNs dropped): (mean, low, high, n)."""
     x = np.asarray(values, dtype=float)

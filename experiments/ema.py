@@ -38,6 +38,7 @@ import numpy as np
 
 from abm.parameters import PARAMETERS, REGIME_NAMES
 
+from .analysis import metric_names
 from .seeds import replicate_seeds
 
 # Parameter groups that describe the model's set-up rather than uncertain
@@ -51,13 +52,6 @@ def default_uncertainties() -> list[str]:
     behavioural and initial-state parameter with a range."""
     return [p.name for p in PARAMETERS.values()
             if p.group not in NOT_UNCERTAIN_GROUPS and p.kind in ("int", "float")]
-
-
-def metric_names() -> list[str]:
-    """The model-level metrics the collector reports (read now, not hard-coded)."""
-    from abm.metrics import MODEL_METRICS
-
-    return list(MODEL_METRICS)
 
 
 def ema_parameter(name: str, low: float | None = None, high: float | None = None):

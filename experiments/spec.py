@@ -46,6 +46,7 @@ Format (see the files shipped beside this module)::
 
 from __future__ import annotations
 
+import json
 import math
 import tomllib
 from dataclasses import dataclass, field
@@ -396,3 +397,74 @@ class _Checker:
 def to_toml_list(values) -> str:
     """Format a list of strings or numbers as TOML."""
     return "[" + ", ".join(f'"{v}"' if isinstance(v, str) else repr(v) for v in values) + "]"
+
+
+# ---------------------------------------------------------------- command-line overrides
+def parse_setting(text: str) -> tuple[str, Any]:
+    """``name=value`` from ``--set``: the value is read as TOML (numbers, true/false,
+    quoted strings), and as a bare string otherwise (``regime=top_down``)."""
+    name, sep, raw = text.partition("=")
+    name, raw = name.strip(), raw.strip()
+    if not sep or not name or not raw:
+        raise ExperimentError(f"--set {text!r}: expected name=value, e.g. --set pressure=0.7")
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return name, value
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + "}"
+    raise TypeError(f"cannot write {value!r} as TOML")
+
+
+def dump_toml(data: dict, header: str = "") -> str:
+    """Write an experiment's TOML data back as text (root keys first, then sections)."""
+    lines = [f"# {line}" for line in header.splitlines()]
+    for key, value in data.items():
+        if not isinstance(value, dict):
+            lines.append(f"{key} = {_toml_value(value)}")
+    for key, value in data.items():
+        if isinstance(value, dict):
+            lines.append(f"\n[{key}]")
+            lines.extend(f"{k} = {_toml_value(v)}" for k, v in value.items())
+    return "\n".join(lines) + "\n"
+
+
+def with_overrides(exp: Experiment, settings: list[str] = (), replicates: int | None = None,
+                   months: int | None = None) -> Experiment:
+    """``exp`` with fixed parameters, replicates or months changed from the command line.
+
+    The result is written back as an experiment file (stored as
+    experiment.toml), so the run can be repeated without the command line,
+    and checked exactly like a file: a bad value is a one-line error.
+    """
+    if not settings and replicates is None and months is None:
+        return exp
+    data = tomllib.loads(exp.text)
+    said = []
+    for text in settings:
+        name, value = parse_setting(text)
+        if name in data.get("factors", {}):
+            raise ExperimentError(f"--set {text}: {name!r} is a factor of {exp.source} (it varies); "
+                                  "--set fixes a parameter that is not varied")
+        data.setdefault("parameters", {})[name] = value
+        said.append(f"--set {name}={_toml_value(value)}")
+    if replicates is not None:
+        data.setdefault("experiment", {})["replicates"] = replicates
+        said.append(f"--replicates {replicates}")
+    if months is not None:
+        data.setdefault("experiment", {})["months"] = months
+        said.append(f"--months {months}")
+    header = f"{exp.source}, with {' '.join(said)}"
+    return parse_experiment(dump_toml(data, header=f"Experiment file {header}"), source=header)
