@@ -61,18 +61,46 @@ def effect_words(d: float) -> str:
 
 
 # -------------------------------------------------------------------- per run
+def fixed_parameters(results: Results) -> dict:
+    """The parameters the experiment fixed (its [parameters] section, ``--set`` included)."""
+    import tomllib
+
+    try:
+        return dict(tomllib.loads(results.manifest.get("experiment", {}).get("text", "")).get("parameters", {}))
+    except tomllib.TOMLDecodeError:
+        return {}
+
+
+def display_value(results: Results, name: str, value) -> str:
+    """A factor value as labels show it: a regime with knobs fixed by the experiment says so."""
+    from abm.parameters import REGIME_KNOBS
+
+    text = _fmt_value(value)
+    if name != "regime":
+        return text
+    knobs = {k: v for k, v in fixed_parameters(results).items() if k in REGIME_KNOBS}
+    return text + "".join(f", {k}={_fmt_value(v)}" for k, v in knobs.items())
+
+
 def point_table(results: Results) -> pd.DataFrame:
-    """One row per design point: its factor values and a readable label."""
+    """One row per design point: its factor values and a readable label.
+
+    A regime preset whose knobs the experiment overrides is labelled with the
+    override ("top_down, oversight_intensity=0.5"), never as the plain preset.
+    """
     factors = [f for f in results.factors if f in results.runs.columns]
     runs = results.runs
     if runs.empty:
         return pd.DataFrame(columns=["point", "label", *factors])
     points = runs.drop_duplicates("point").sort_values("point")[["point", *factors]].reset_index(drop=True)
+    def show(name, value) -> str:
+        return display_value(results, name, value)
+
     if len(factors) == 1:
-        points["label"] = points[factors[0]].map(_fmt_value)
+        points["label"] = points[factors[0]].map(lambda v: show(factors[0], v))
     elif factors:
         points["label"] = points[factors].apply(
-            lambda row: ", ".join(f"{k}={_fmt_value(row[k])}" for k in factors), axis=1)
+            lambda row: ", ".join(f"{k}={show(k, row[k])}" for k in factors), axis=1)
     else:
         points["label"] = "all runs"
     return points

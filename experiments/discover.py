@@ -24,6 +24,7 @@ import base64
 import html
 import io
 import json
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,10 @@ import pandas as pd
 from . import analysis
 from .spec import ExperimentError
 from .store import Results
+
+with warnings.catch_warnings():   # EMA warns at import about an optional cluster backend not used here
+    warnings.filterwarnings("ignore", message="ipyparallel not installed")
+    import ema_workbench  # noqa: F401
 
 FRAGMENT = "discovery.html"    # the section write_report embeds
 TABLE = "discovery.json"

@@ -31,6 +31,7 @@ The run function is a module-level function, so the model works with
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -40,6 +41,10 @@ from abm.parameters import PARAMETERS, REGIME_NAMES
 
 from .analysis import metric_names
 from .seeds import replicate_seeds
+
+with warnings.catch_warnings():   # EMA warns at import about an optional cluster backend not used here
+    warnings.filterwarnings("ignore", message="ipyparallel not installed")
+    import ema_workbench  # noqa: F401
 
 # Parameter groups that describe the model's set-up rather than uncertain
 # behaviour: structure is a choice of the ICS, the regime is the lever, and

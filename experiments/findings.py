@@ -73,14 +73,15 @@ def level_contrasts(results: Results, metrics, factor: str, reference=None, valu
         reference = analysis.REFERENCE_REGIME if analysis.REFERENCE_REGIME in levels else levels[0]
     keys = [*others, "replicate"]
     scope = interval_scope(results, factor)
+    reference_label = analysis.display_value(results, factor, reference)
     rows = []
     for metric in [m for m in metrics if m in set(data["metric"])]:
         d = data[data["metric"] == metric]
         wide = d.pivot_table(index=keys, columns=factor, values=value, aggfunc="first") if keys else None
         for level in levels:
             mean, low, high, n = analysis.ci95(d.loc[d[factor] == level, value])
-            row = {"metric": metric, "level": level, "mean": mean, "ci_low": low, "ci_high": high, "runs": n,
-                   "reference": reference, "difference": np.nan, "diff_ci_low": np.nan, "diff_ci_high": np.nan,
+            row = {"metric": metric, "level": analysis.display_value(results, factor, level), "mean": mean, "ci_low": low, "ci_high": high, "runs": n,
+                   "reference": reference_label, "difference": np.nan, "diff_ci_low": np.nan, "diff_ci_high": np.nan,
                    "pairs": 0, "covers": scope}
             if level != reference and wide is not None and level in wide and reference in wide:
                 diff = (wide[level] - wide[reference]).dropna()

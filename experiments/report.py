@@ -247,16 +247,6 @@ def standardised_effects(eff: pd.DataFrame) -> pd.DataFrame:
                          "d_z (SD of paired differences)": e["d_z"].map(lambda v: f"{v:.2f}")})
 
 
-def fixed_parameters(results: Results) -> dict:
-    """The parameters the experiment fixed (its [parameters] section, --set included)."""
-    import tomllib
-
-    try:
-        return dict(tomllib.loads(results.manifest.get("experiment", {}).get("text", "")).get("parameters", {}))
-    except tomllib.TOMLDecodeError:
-        return {}
-
-
 def findings_section(results: Results, metrics) -> str:
     """Plain-language findings from the numbers (experiments.findings)."""
     from . import findings
@@ -342,7 +332,7 @@ def write_report(path, metrics=analysis.HEADLINE) -> Path:
         f"Runs stored: {n_ok + n_failed} of {n_planned} ({n_ok} finished, "
         f"<span class=\"{'bad' if n_failed else ''}\">{n_failed} failed</span>). "
         f"Status: {html.escape(str(results.manifest.get('status')))}.</p>")
-    fixed = fixed_parameters(results)
+    fixed = analysis.fixed_parameters(results)
     parts.append("<p>Fixed parameters: " + (html.escape(", ".join(f"{k} = {v}" for k, v in fixed.items()))
                  if fixed else "none (model defaults; regime knobs from each preset)") + ".</p>")
     rerun = results.manifest.get("rerun", {})
