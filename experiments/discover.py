@@ -105,6 +105,7 @@ class Discovery:
     base_rate_test: float
     dimensions: list[str]
     prim: Box | None
+    prim_pruned: Box | None           # the PRIM box without its non-significant restrictions
     cart: list[Box]
     split_seed: int
     alpha: float
@@ -187,23 +188,38 @@ def scenarios(results: Results, q: Question) -> pd.DataFrame:
     return table
 
 
-def split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Random halves of range(n): (fit, held-out)."""
-    order = np.random.default_rng(seed).permutation(n)
-    half = n // 2
-    return np.sort(order[:half]), np.sort(order[half:])
+def split(wins: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Random halves of the scenarios, (fit, held-out), stratified on ``wins`` so both
+    halves have (nearly) the same share of cases of interest: a lopsided split would
+    make a box look better or worse held out for no reason of its own."""
+    rng = np.random.default_rng(seed)
+    fit, test = [], []
+    for cls in (True, False):
+        members = rng.permutation(np.flatnonzero(np.asarray(wins, dtype=bool) == cls))
+        half = len(members) // 2 + (len(members) % 2 if len(fit) <= len(test) else 0)
+        fit.extend(members[:half])
+        test.extend(members[half:])
+    return np.sort(np.array(fit, dtype=int)), np.sort(np.array(test, dtype=int))
 
 
-def in_box(x: pd.DataFrame, limits: pd.DataFrame) -> np.ndarray:
-    """Which rows of ``x`` fall inside EMA box limits (row 0 low, row 1 high; sets for categories)."""
+def in_box(x: pd.DataFrame, limits: pd.DataFrame, init: pd.DataFrame | None = None) -> np.ndarray:
+    """Which rows of ``x`` fall inside EMA box limits (row 0 low, row 1 high; sets for categories).
+
+    With ``init`` (the box around the data the box was fitted on), a side left at
+    ``init``'s value is unrestricted, so new data beyond the fitted data's range
+    counts as inside on that side.
+    """
     inside = np.ones(len(x), dtype=bool)
     for col in limits.columns:
         low, high = limits.loc[0, col], limits.loc[1, col]
         if isinstance(low, (set, frozenset)):
             inside &= x[col].isin(low).to_numpy()
-        else:
-            values = x[col].to_numpy(dtype=float)
-            inside &= (values >= low) & (values <= high)
+            continue
+        if init is not None:
+            low = -np.inf if low == init.loc[0, col] else low
+            high = np.inf if high == init.loc[1, col] else high
+        values = x[col].to_numpy(dtype=float)
+        inside &= (values >= low) & (values <= high)
     return inside
 
 
@@ -242,32 +258,49 @@ def _restricted(limits: pd.DataFrame, init: pd.DataFrame) -> dict[str, list]:
 # ----------------------------------------------------------------- the algorithms
 def run_prim(x_fit, y_fit, x_test, y_test, min_coverage: float, alpha: float, mass_min: float = 0.05):
     """EMA's PRIM on the fitting half; the chosen box is the densest on the peeling
-    trajectory that still covers ``min_coverage`` of the cases of interest."""
+    trajectory that still covers ``min_coverage`` of the cases of interest.
+
+    Returns (chosen box, the same box with non-significant restrictions dropped or
+    None, EMA's PrimBox, the peeling trajectory)."""
     from ema_workbench.analysis import prim
 
     finder = prim.Prim(x_fit, y_fit, peel_alpha=0.05, paste_alpha=0.05, mass_min=mass_min)
     box = finder.find_box()
     if box is None:
-        return None, None, pd.DataFrame()
+        return None, None, None, pd.DataFrame()
     traj = box.peeling_trajectory.reset_index(drop=True)
     eligible = traj[traj["coverage"] >= min_coverage]
     if eligible.empty:
         eligible = traj
     best = eligible.sort_values(["density", "res_dim", "coverage"], ascending=[False, True, False]).iloc[0]
-    i = int(best["id"])
+    chosen = _prim_result(box, finder, int(best["id"]), x_test, y_test, alpha, "PRIM")
+    # Drop the restrictions that are no better than chance, worst first (EMA's
+    # drop_restriction adds each smaller box to the trajectory), and report that box too.
+    pruned, i = None, chosen.index
+    current = chosen
+    while current.not_significant:
+        worst = max(current.not_significant, key=lambda d: current.quasi_p[d])
+        box.drop_restriction(worst, i)
+        i = len(box.box_lims) - 1
+        current = _prim_result(box, finder, i, x_test, y_test, alpha, "PRIM, noise dropped")
+        pruned = current
+    return chosen, pruned, box, box.peeling_trajectory.reset_index(drop=True)
+
+
+def _prim_result(box, finder, i: int, x_test, y_test, alpha: float, method: str) -> Box:
+    """Box ``i`` of PRIM's trajectory with its quasi-p values and held-out stats."""
+    row = box.peeling_trajectory.iloc[i]
     limits = box.box_lims[i]
-    restricted = _restricted(limits, finder.box_init)
     quasi = {}
     for dim, sides in box.p_values[i].items():
         valid = [p for p in sides if p is not None and p >= 0]
         if valid:
             quasi[dim] = float(max(valid))
-    cov_t, den_t, n_t = _stats(y_test, in_box(x_test, limits))
-    result = Box(method="PRIM", limits=restricted, coverage_fit=float(best["coverage"]),
-                 density_fit=float(best["density"]), coverage_test=cov_t, density_test=den_t,
-                 n_fit=int(best["n"]), n_test=n_t, quasi_p=quasi,
-                 not_significant=[d for d, p in quasi.items() if p > alpha], index=i)
-    return result, box, traj
+    cov_t, den_t, n_t = _stats(y_test, in_box(x_test, limits, finder.box_init))
+    return Box(method=method, limits=_restricted(limits, finder.box_init), coverage_fit=float(row["coverage"]),
+               density_fit=float(row["density"]), coverage_test=cov_t, density_test=den_t,
+               n_fit=int(row["n"]), n_test=n_t, quasi_p=quasi,
+               not_significant=[d for d, p in quasi.items() if p > alpha], index=i)
 
 
 def run_cart(x_fit, y_fit, x_test, y_test, mass_min: float = 0.1, max_boxes: int = 4) -> list[Box]:
@@ -282,7 +315,7 @@ def run_cart(x_fit, y_fit, x_test, y_test, mass_min: float = 0.1, max_boxes: int
         cov_f, den_f, n_f = _stats(y_fit, in_box(x_fit, limits))
         if not n_f or den_f < 0.5:
             continue
-        cov_t, den_t, n_t = _stats(y_test, in_box(x_test, limits))
+        cov_t, den_t, n_t = _stats(y_test, in_box(x_test, limits, init))
         out.append(Box(method="CART", limits=_restricted(limits, init), coverage_fit=cov_f, density_fit=den_f,
                        coverage_test=cov_t, density_test=den_t, n_fit=n_f, n_test=n_t))
     out.sort(key=lambda b: (-b.coverage_fit, -b.density_fit))
@@ -299,15 +332,15 @@ def discover(results: Results, q: Question, *, split_seed: int = 1, min_coverage
     if len(table) < 20:
         raise DiscoveryError(f"{results.path}: only {len(table)} scenarios; scenario discovery needs many "
                              "(use a sampled design with 100 or more samples)")
-    fit, test = split(len(table), split_seed)
     x = table[dims].reset_index(drop=True)
     y = table["win"].to_numpy(dtype=bool)
+    fit, test = split(y, split_seed)
     x_fit, y_fit = x.iloc[fit].reset_index(drop=True), y[fit]
     x_test, y_test = x.iloc[test].reset_index(drop=True), y[test]
     warnings = []
-    prim_box, prim_obj, traj = (None, None, pd.DataFrame())
+    prim_box, pruned, prim_obj, traj = (None, None, None, pd.DataFrame())
     if 0 < y_fit.sum() < len(y_fit):
-        prim_box, prim_obj, traj = run_prim(x_fit, y_fit, x_test, y_test, min_coverage, alpha)
+        prim_box, pruned, prim_obj, traj = run_prim(x_fit, y_fit, x_test, y_test, min_coverage, alpha)
         cart_boxes = run_cart(x_fit, y_fit, x_test, y_test)
     else:
         cart_boxes = []
@@ -317,7 +350,8 @@ def discover(results: Results, q: Question, *, split_seed: int = 1, min_coverage
         if prim_box.not_significant:
             warnings.append("PRIM box restricts " + ", ".join(
                 f"{d} (quasi-p {prim_box.quasi_p[d]:.2g})" for d in prim_box.not_significant)
-                + f" with quasi-p above {alpha}: these restrictions may be noise; read the box without them")
+                + f" with quasi-p above {alpha}: these restrictions may be noise"
+                + ("; the box without them is shown too" if pruned is not None else ""))
         if prim_box.density_test < prim_box.density_fit - 0.1:
             warnings.append(f"PRIM box density falls from {prim_box.density_fit:.2f} (fitting half) to "
                             f"{prim_box.density_test:.2f} (held-out half): the box holds less well out of sample")
@@ -328,10 +362,10 @@ def discover(results: Results, q: Question, *, split_seed: int = 1, min_coverage
     result = Discovery(
         question=asdict(q), n_scenarios=len(table), n_fit=len(fit), n_test=len(test),
         replicates=int(table["replicates"].max()), base_rate_fit=float(y_fit.mean()), base_rate_test=base_test,
-        dimensions=dims, prim=prim_box, cart=cart_boxes, split_seed=split_seed, alpha=alpha,
+        dimensions=dims, prim=prim_box, prim_pruned=pruned, cart=cart_boxes, split_seed=split_seed, alpha=alpha,
         min_coverage=min_coverage, trajectory=traj.to_dict("records") if not traj.empty else [],
         warnings=warnings)
-    figures = _figures(result, prim_obj, x_test, y_test, table) if prim_obj is not None else {}
+    figures = _figures(result, prim_obj, x_test, y_test, table, test) if prim_obj is not None else {}
     return result, figures
 
 
@@ -345,7 +379,8 @@ def _img(fig, alt: str) -> str:
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
 
 
-def _figures(d: Discovery, prim_box, x_test: pd.DataFrame, y_test: np.ndarray, table: pd.DataFrame) -> dict:
+def _figures(d: Discovery, prim_box, x_test: pd.DataFrame, y_test: np.ndarray, table: pd.DataFrame,
+             test_rows: np.ndarray) -> dict:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -370,16 +405,16 @@ def _figures(d: Discovery, prim_box, x_test: pd.DataFrame, y_test: np.ndarray, t
         figs["box"] = _img(ax.figure, "PRIM box limits with quasi-p values")
 
     # held out: coverage and density, fit against held-out, for every box
-    boxes = ([d.prim] if d.prim else []) + d.cart
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
-    labels = [f"{b.method} {i}" if b.method == "CART" else "PRIM" for i, b in enumerate(boxes, start=0)]
+    boxes = all_boxes(d)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+    labels = _box_labels(boxes)
     pos = np.arange(len(boxes))
     for ax, what in zip(axes, ("coverage", "density")):
         ax.bar(pos - 0.2, [getattr(b, f"{what}_fit") for b in boxes], 0.4, label="fitting half", color="#005eb8")
         ax.bar(pos + 0.2, [getattr(b, f"{what}_test") for b in boxes], 0.4, label="held-out half", color="#ed8b00")
         if what == "density":
             ax.axhline(d.base_rate_test, color="grey", ls=":", lw=1, label="base rate (held out)")
-        ax.set_xticks(pos, labels, fontsize=8)
+        ax.set_xticks(pos, labels, fontsize=7, rotation=20, ha="right")
         ax.set_ylim(0, 1)
         ax.set_title(what, fontsize=10)
         ax.grid(alpha=0.3, axis="y")
@@ -387,20 +422,29 @@ def _figures(d: Discovery, prim_box, x_test: pd.DataFrame, y_test: np.ndarray, t
     fig.tight_layout()
     figs["held_out"] = _img(fig, "coverage and density of each box, fitting half vs held-out half")
 
-    dims = list(d.prim.limits)[:2] if d.prim else []
-    if len(dims) == 2 and all(np.issubdtype(x_test[c].dtype, np.number) for c in dims):
-        fig, ax = plt.subplots(figsize=(5, 4))
-        ax.scatter(x_test.loc[~y_test, dims[0]], x_test.loc[~y_test, dims[1]], s=14, color="#9aa5ad",
-                   label=f"{d.question['better']} does not win")
-        ax.scatter(x_test.loc[y_test, dims[0]], x_test.loc[y_test, dims[1]], s=14, color="#005eb8",
-                   label=f"{d.question['better']} wins")
-        (x0, x1), (y0, y1) = d.prim.limits[dims[0]], d.prim.limits[dims[1]]
-        ax.add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, color="red", lw=1.5, label="PRIM box"))
+    shown = d.prim_pruned if d.prim_pruned is not None and d.prim_pruned.limits else d.prim
+    dims = [c for c in (shown.limits if shown else {}) if np.issubdtype(x_test[c].dtype, np.number)][:2]
+    if dims:
+        held = table.iloc[test_rows].reset_index(drop=True)
+        xs = x_test[dims[0]]
+        ys = x_test[dims[1]] if len(dims) == 2 else held["difference"]
+        fig, ax = plt.subplots(figsize=(5.2, 4))
+        ax.scatter(xs[~y_test], ys[~y_test], s=14, color="#9aa5ad", label=f"{d.question['better']} does not win")
+        ax.scatter(xs[y_test], ys[y_test], s=14, color="#005eb8", label=f"{d.question['better']} wins")
+        (x0, x1) = shown.limits[dims[0]]
+        if len(dims) == 2:
+            (y0, y1) = shown.limits[dims[1]]
+            ax.add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, color="red", lw=1.5,
+                                       label=shown.method + " box"))
+        else:
+            for v in (x0, x1):
+                ax.axvline(v, color="red", lw=1.5)
+            ax.axhline(0, color="#768692", lw=1)
         ax.set_xlabel(dims[0])
-        ax.set_ylabel(dims[1])
-        ax.set_title("held-out scenarios", fontsize=10)
+        ax.set_ylabel(dims[1] if len(dims) == 2 else f"mean paired difference in {d.question['metric']}")
+        ax.set_title(f"held-out scenarios and the {shown.method} box", fontsize=10)
         ax.legend(fontsize=7)
-        figs["held_out_scatter"] = _img(fig, "held-out scenarios on the two first restricted dimensions")
+        figs["held_out_scatter"] = _img(fig, "held-out scenarios on the box's first restricted dimensions")
     return figs
 
 
@@ -408,10 +452,21 @@ def _pct(x: float) -> str:
     return "n/a" if x != x else f"{x:.2f}"
 
 
+def all_boxes(d: Discovery) -> list[Box]:
+    """PRIM's box, its pruned version and CART's leaves, in that order."""
+    return [b for b in (d.prim, d.prim_pruned) if b is not None] + d.cart
+
+
+def _box_labels(boxes: list[Box]) -> list[str]:
+    cart = iter(range(len(boxes)))
+    return [f"CART leaf {next(cart)}" if b.method == "CART" else b.method for b in boxes]
+
+
 def box_table(d: Discovery) -> pd.DataFrame:
     rows = []
-    for b in ([d.prim] if d.prim else []) + d.cart:
-        rows.append({"method": b.method, "box": b.describe(),
+    boxes = all_boxes(d)
+    for b, label in zip(boxes, _box_labels(boxes)):
+        rows.append({"method": label, "box": b.describe(),
                      "coverage (fit)": _pct(b.coverage_fit), "density (fit)": _pct(b.density_fit),
                      "coverage (held out)": _pct(b.coverage_test), "density (held out)": _pct(b.density_test),
                      "scenarios in box (fit / held out)": f"{b.n_fit} / {b.n_test}"})
@@ -428,6 +483,11 @@ def summary_text(d: Discovery) -> str:
     if d.prim:
         b = d.prim
         lines.append(f"PRIM box: {b.describe()}")
+        lines.append(f"  coverage {b.coverage_fit:.2f}, density {b.density_fit:.2f} on the fitting half; "
+                     f"coverage {_pct(b.coverage_test)}, density {_pct(b.density_test)} held out.")
+    if d.prim_pruned:
+        b = d.prim_pruned
+        lines.append(f"PRIM box without its non-significant restrictions: {b.describe()}")
         lines.append(f"  coverage {b.coverage_fit:.2f}, density {b.density_fit:.2f} on the fitting half; "
                      f"coverage {_pct(b.coverage_test)}, density {_pct(b.density_test)} held out.")
     for i, b in enumerate(d.cart):
@@ -447,7 +507,8 @@ def fragment(d: Discovery, figures: dict) -> str:
              f"<p>Case of interest: {html.escape(q.describe())}, for the mean over the "
              f"{d.replicates} replicates of each scenario (paired: the same seeds under both). "
              f"Uncertain dimensions: {html.escape(', '.join(d.dimensions))}. "
-             f"The {d.n_scenarios} scenarios were split at random (seed {d.split_seed}) into a fitting half "
+             f"The {d.n_scenarios} scenarios were split at random (seed {d.split_seed}; stratified, so both halves "
+             f"have nearly the same share of wins) into a fitting half "
              f"({d.n_fit}) and a held-out half ({d.n_test}); EMA Workbench's PRIM and CART were fitted on the first, "
              "and every box's coverage and density are shown on both. "
              f"Base rate ({html.escape(q.better)} wins): {d.base_rate_fit:.2f} fit, {d.base_rate_test:.2f} held out.</p>",

@@ -74,10 +74,20 @@ def test_no_boundary_when_one_regime_always_wins():
     assert found.prim is None and found.warnings and "every fitting scenario" in found.warnings[0]
 
 
-def test_split_halves_are_disjoint_and_reproducible():
-    a, b = discover.split(11, 3)
-    assert sorted([*a, *b]) == list(range(11)) and len(a) == 5
-    assert [list(x) for x in discover.split(11, 3)] == [list(a), list(b)]
+def test_split_halves_are_disjoint_stratified_and_reproducible():
+    wins = np.array([True] * 13 + [False] * 67)
+    a, b = discover.split(wins, 3)
+    assert sorted([*a, *b]) == list(range(80)) and len(a) == len(b) == 40
+    assert abs(int(wins[a].sum()) - int(wins[b].sum())) <= 1
+    assert [list(x) for x in discover.split(wins, 3)] == [list(a), list(b)]
+
+
+def test_held_out_points_beyond_the_fitted_range_count_where_the_box_is_open():
+    init = pd.DataFrame({"p": [0.2, 0.8], "q": [0.0, 1.0]})
+    box = pd.DataFrame({"p": [0.2, 0.5], "q": [0.0, 1.0]})     # restricts only p's upper side
+    x = pd.DataFrame({"p": [0.1, 0.4, 0.6], "q": [1.5, 0.5, 0.5]})
+    assert list(discover.in_box(x, box, init)) == [True, True, False]
+    assert list(discover.in_box(x, box)) == [False, True, False]
 
 
 @pytest.mark.parametrize("body, words", [
