@@ -61,14 +61,23 @@ def effect_words(d: float) -> str:
 
 
 # -------------------------------------------------------------------- per run
-def fixed_parameters(results: Results) -> dict:
-    """The parameters the experiment fixed (its [parameters] section, ``--set`` included)."""
+def _experiment_section(results: Results, section: str) -> dict:
     import tomllib
 
     try:
-        return dict(tomllib.loads(results.manifest.get("experiment", {}).get("text", "")).get("parameters", {}))
+        return dict(tomllib.loads(results.manifest.get("experiment", {}).get("text", "")).get(section, {}))
     except tomllib.TOMLDecodeError:
         return {}
+
+
+def fixed_parameters(results: Results) -> dict:
+    """The parameters the experiment fixed (its [parameters] section, ``--set`` included)."""
+    return _experiment_section(results, "parameters")
+
+
+def named_regimes(results: Results) -> dict:
+    """The experiment file's named regimes: {name: {"base": preset, knob: value}}."""
+    return _experiment_section(results, "regimes")
 
 
 def display_value(results: Results, name: str, value) -> str:

@@ -310,6 +310,8 @@ def cmd_rerun(args) -> int:
                       f"e.g. {', '.join(runs['run_id'].head(3))})")
     row = match.iloc[0]
     params = {name: (row[name].item() if hasattr(row[name], "item") else row[name]) for name in PARAMETER_NAMES}
+    if isinstance(row.get("regime_base"), str):   # a named regime of the experiment file
+        params["regime"] = row["regime_base"]
     tables = results.manifest.get("experiment", {}).get("tables", [])
     spec = RunSpec(run_id=row["run_id"], point=int(row["point"]), replicate=int(row["replicate"]),
                    seed=int(row["seed"]), months=int(row["months"]), params=params,

@@ -335,6 +335,12 @@ def write_report(path, metrics=analysis.HEADLINE) -> Path:
     fixed = analysis.fixed_parameters(results)
     parts.append("<p>Fixed parameters: " + (html.escape(", ".join(f"{k} = {v}" for k, v in fixed.items()))
                  if fixed else "none (model defaults; regime knobs from each preset)") + ".</p>")
+    named = analysis.named_regimes(results)
+    if named:
+        parts.append("<p>Named regimes: " + html.escape("; ".join(
+            f"{name} = {spec.get('base', 'permissive')} with "
+            + ", ".join(f"{k} = {v}" for k, v in spec.items() if k != "base") for name, spec in named.items()))
+            + ".</p>")
     rerun = results.manifest.get("rerun", {})
     parts.append(f"<p class=\"note\">Run it again: <code>{html.escape(rerun.get('all', ''))}</code> (stored runs are "
                  f"kept and skipped); reproduce one run: <code>{html.escape(rerun.get('one', ''))}</code>; "

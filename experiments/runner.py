@@ -57,6 +57,7 @@ class RunSpec:
     ties: bool = False
     every: int = 12
     factors: dict[str, Any] = field(default_factory=dict)
+    regime_name: str | None = None    # a named regime of the experiment file (params hold its preset)
 
     def row(self) -> dict[str, Any]:
         """The run's row in the runs table, before it has run."""
@@ -65,6 +66,9 @@ class RunSpec:
         if self.schedule_name is not None:
             row["schedule"] = self.schedule_name
         row.update(self.params)
+        if self.regime_name is not None:
+            row["regime"] = self.regime_name
+            row["regime_base"] = self.params["regime"]
         row["schedule_events"] = json.dumps(list(self.schedule), sort_keys=True)
         return row
 
@@ -86,7 +90,9 @@ def plan_runs(exp: Experiment) -> list[RunSpec]:
     plan = []
     for i, point in enumerate(design.points):
         values = {k: v for k, v in point.items() if k != "schedule"}
-        params = resolved_parameters({**exp.parameters, **values})
+        given = {**exp.parameters, **values}
+        params = resolved_parameters(exp.model_values(given))
+        regime_name = given["regime"] if given.get("regime") in exp.regimes else None
         name = point.get("schedule", "")
         for r, seed in enumerate(seeds):
             plan.append(RunSpec(
@@ -94,6 +100,7 @@ def plan_runs(exp: Experiment) -> list[RunSpec]:
                 months=exp.months, params=params, schedule=tuple(exp.schedules[name]),
                 schedule_name=name if exp.schedule_is_factor else None,
                 agents=exp.agents, ties=exp.ties, every=exp.every, factors=dict(point),
+                regime_name=regime_name,
             ))
     return plan
 

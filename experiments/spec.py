@@ -25,6 +25,10 @@ Format (see the files shipped beside this module)::
     regime = ["top_down", "permissive"]
     oversight_intensity = [0.2, 0.5, 0.8]
 
+    [regimes.cautious]            # optional: a named regime = a preset with knobs changed;
+    base = "permissive"           # usable wherever a regime name is (factors, parameters,
+    oversight_intensity = 0.5     # schedules)
+
     [[schedule]]                  # optional: change the regime during the run
     month = 36
     regime = "top_down"
@@ -79,7 +83,7 @@ EXPERIMENT_KEYS = {
     "levels": "number of grid levels for the Morris design (even, 4 by default)",
 }
 OUTPUT_KEYS = {"agents": "true or false", "ties": "true or false", "every": "months between snapshots, >= 1"}
-SECTIONS = ("experiment", "parameters", "factors", "schedule", "schedules", "output")
+SECTIONS = ("experiment", "parameters", "factors", "regimes", "schedule", "schedules", "output")
 
 
 class ExperimentError(ValueError):
@@ -121,6 +125,14 @@ class Experiment:
     source: str = "<text>"
     text: str = ""
     extra: dict = field(default_factory=dict)
+    regimes: dict[str, dict] = field(default_factory=dict)   # named regime -> {"base": preset, knob: value}
+
+    def model_values(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Parameter values as the model takes them: a named regime becomes its preset and knobs."""
+        custom = self.regimes.get(values.get("regime"))
+        if custom is None:
+            return dict(values)
+        return {**values, "regime": custom["base"], **{k: v for k, v in custom.items() if k != "base"}}
 
     @property
     def schedule_is_factor(self) -> bool:
@@ -189,6 +201,8 @@ class _Checker:
         return name
 
     def value(self, key: str, name: str, value: Any) -> Any:
+        if name == "regime" and isinstance(value, str) and value in getattr(self, "custom", {}):
+            return value
         try:
             return PARAMETERS[name].validate(value)
         except ValueError:
@@ -230,6 +244,7 @@ class _Checker:
         if levels % 2:
             self.fail("experiment.levels", f"got {levels}; allowed: an even whole number (Morris grid levels)")
 
+        self.custom = self.check_regimes(self.table(data, "regimes"))
         parameters = {}
         for pname, value in self.table(data, "parameters").items():
             key = f"parameters.{pname}"
@@ -240,6 +255,12 @@ class _Checker:
         factors = self.check_factors(self.table(data, "factors"), design, parameters, schedules)
 
         self.check_event_targets(schedules, parameters, factors)
+        used = set(factors["regime"].values) if "regime" in factors else {parameters.get("regime")}
+        for rname in used & set(self.custom):
+            for knob in self.custom[rname]:
+                if knob in parameters or knob in factors:
+                    self.fail(f"regimes.{rname}.{knob}", f"{knob!r} is also set in "
+                              f"[{'parameters' if knob in parameters else 'factors'}]; keep it in one place")
 
         out = self.table(data, "output")
         for key in out:
@@ -256,8 +277,34 @@ class _Checker:
             name=name.strip(), months=months, replicates=replicates, seed=seed, design=design,
             parameters=parameters, factors=factors, schedules=schedules, samples=samples,
             levels=levels, description=description, agents=flags["agents"], ties=flags["ties"],
-            every=every, source=self.source, text=self.text,
+            every=every, source=self.source, text=self.text, regimes=self.custom,
         )
+
+    def check_regimes(self, table: dict) -> dict[str, dict]:
+        """Named regimes: a preset (``base``) with some knobs changed."""
+        from abm.parameters import REGIME_NAMES
+
+        out = {}
+        for rname, spec in table.items():
+            key = f"regimes.{rname}"
+            if rname in REGIME_NAMES:
+                self.fail(key, f"{rname!r} is a built-in preset; give the named regime another name")
+            if not isinstance(spec, dict):
+                self.fail(key, f"got {spec!r}; allowed: a table like [regimes.{rname}] with base = \"permissive\" "
+                               "and knob values")
+            base = spec.get("base", "permissive")
+            if base not in REGIME_NAMES:
+                self.fail(f"{key}.base", f"got {base!r}; allowed: one of {', '.join(map(repr, REGIME_NAMES))}")
+            entry = {"base": base}
+            for knob, value in spec.items():
+                if knob == "base":
+                    continue
+                if knob not in REGIME_KNOBS:
+                    self.fail(f"{key}.{knob}", f"unknown key{suggest(knob, ('base',) + REGIME_KNOBS)}; "
+                                               f"allowed: base, {', '.join(REGIME_KNOBS)}")
+                entry[knob] = self.value(f"{key}.{knob}", knob, value)
+            out[rname] = entry
+        return out
 
     def check_factors(self, table: dict, design: str, parameters: dict, schedules: dict) -> dict[str, Factor]:
         factors: dict[str, Factor] = {}
@@ -348,6 +395,9 @@ class _Checker:
         options = {}
         if "regime" in entry:
             options["regime"] = self.value(f"{key}.regime", "regime", entry.pop("regime"))
+            custom = getattr(self, "custom", {}).get(options["regime"])
+            if custom is not None:   # a named regime: its preset and knobs
+                options = {"regime": custom["base"], **{k: v for k, v in custom.items() if k != "base"}}
         for knob, value in entry.items():
             if knob not in REGIME_KNOBS:
                 hint = suggest(knob, ("regime", "event") + REGIME_KNOBS)
