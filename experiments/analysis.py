@@ -5,7 +5,9 @@
 - ``summary``: for each design point, the mean over replicates with a 95%
   confidence interval from the t-distribution.
 - ``effects``: each design point against its reference (the same point under
-  ``permissive`` when the regime is a factor): the difference and Cohen's d.
+  ``permissive`` when the regime is a factor): the absolute difference with its
+  95% interval (the headline), and Cohen's d (a detail: with common random
+  numbers the spread over seeds is small, so d overstates practical size).
   With common random numbers (replicate r has the same seed in both) the
   comparison is paired: the confidence interval of the difference is a paired
   t interval, d is the mean paired difference over the average SD of the two

@@ -76,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "regimes: batch experiments and reports. Start with `ics-abm compare`.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    p = sub.add_parser("compare", help="every regime preset on the default ICS, with 95%% CIs and effect sizes",
+    p = sub.add_parser("compare", help="every regime preset on the default ICS, with 95%% CIs and differences",
                        description="Run every regime preset on the default ICS (common random numbers: replicate r "
                                    "has the same seed under every regime), print a summary table, and write a results "
                                    "store and report.html.")

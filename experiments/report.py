@@ -1,11 +1,13 @@
 """The report: one self-contained ``report.html`` and CSV tables beside it.
 
 The HTML has no external files or scripts: figures are PNG images embedded
-as base64. Sections: what was run and how to run it again; the summary table
-(95% confidence intervals, effect sizes against the reference); time series
-with confidence bands per regime and schedule; distributions of the final
-outcomes; response curves and heatmaps for sweep factors; Morris and Sobol
-indices for those designs; failed runs; provenance.
+as base64. Sections: what was run (fixed parameters, named regimes) and how to
+run it again; generated findings (experiments.findings); scenario discovery
+when ``ics-abm discover`` has run; the summary table (95% confidence
+intervals, absolute differences from the reference with 95% intervals; Cohen's
+d only in a detail table); time series with a band per factor level;
+distributions of the final outcomes; response curves and heatmaps for sweep
+factors; Morris and Sobol indices for those designs; failed runs; provenance.
 """
 
 from __future__ import annotations
