@@ -262,8 +262,16 @@ def findings_section(results: Results, metrics) -> str:
         return ""
     contrasts.to_csv(results.path / "contrasts.csv", index=False)
     scope = contrasts["covers"].iloc[0]
+    table = pd.DataFrame({
+        "metric": contrasts["metric"], factor: contrasts["level"], "runs": contrasts["runs"],
+        "final (95% CI)": [_cell(*r) for r in contrasts[["mean", "ci_low", "ci_high"]].to_numpy()],
+        "difference from reference (95% CI)": [
+            "reference" if lvl == ref else _cell(*r) for lvl, ref, r in
+            zip(contrasts["level"], contrasts["reference"], contrasts[["difference", "diff_ci_low", "diff_ci_high"]].to_numpy())],
+    })
     return ("<h2>Findings</h2><ul>" + "".join(f"<li>{html.escape(t)}</li>" for t in sentences) + "</ul>"
-            f"<p class=\"note\">Final month, mean over all runs at each {html.escape(factor)} level; differences "
+            + html_table(table, left=2)
+            + f"<p class=\"note\">Final month, mean over all runs at each {html.escape(factor)} level; differences "
             f"are against {html.escape(str(contrasts['reference'].iloc[0]))}, paired on the replicate seed"
             + (" and the other factors' values" if "and" in scope else "")
             + f", with 95% intervals that cover {html.escape(scope)} (not uncertainty in the parameters held "
@@ -363,10 +371,12 @@ def write_report(path, metrics=analysis.HEADLINE) -> Path:
                      f"({html.escape(eff['reference'].iloc[0])}), with a 95% "
                      + ("paired t-interval, since replicates share seeds. " if paired else "Welch interval. "))
     parts.append("</p>")
-    if not summ.empty:
+    if not summ.empty and summ["point"].nunique() > 40:
+        parts.append(f"<p class=\"note\">{summ['point'].nunique()} design points are too many for a readable "
+                     "table: each point's summary is in summary.csv, and the Findings above pool them per "
+                     "level.</p>")
+    elif not summ.empty:
         parts.append(html_table(readable_summary(summ, eff), left=2))
-        if summ["point"].nunique() > 40:
-            parts.append("<p class=\"note\">First 40 design points shown; all are in summary.csv.</p>")
     if not eff.empty and eff["label"].nunique() <= 30:
         parts.append(figure_effects(eff, metrics))
     if not eff.empty:
