@@ -69,6 +69,7 @@ def results_table(results: Results, metrics=analysis.HEADLINE, max_points: int =
                  + (" Differences are absolute, " + ("paired on the shared seeds." if bool(eff["paired"].all())
                                                       else "Welch intervals.") if ref else ""))
     lines.extend(_findings(results, metrics))
+    lines.extend(_rankings(results, metrics))
     return "\n".join(lines).rstrip()
 
 
