@@ -339,6 +339,11 @@ def discover(results: Results, q: Question, *, split_seed: int = 1, min_coverage
     x_test, y_test = x.iloc[test].reset_index(drop=True), y[test]
     warnings = []
     prim_box, pruned, prim_obj, traj = (None, None, None, pd.DataFrame())
+    if 0 < min(y_fit.sum(), len(y_fit) - y_fit.sum()) < 5:
+        rare = "wins" if y_fit.sum() < 5 else "losses"
+        warnings.append(f"only {min(y_fit.sum(), len(y_fit) - y_fit.sum())} {rare} among the {len(y_fit)} fitting "
+                        f"scenarios: any box describes a handful of points; read the base rate "
+                        f"({y.mean():.0%} wins overall) as the finding")
     if 0 < y_fit.sum() < len(y_fit):
         prim_box, pruned, prim_obj, traj = run_prim(x_fit, y_fit, x_test, y_test, min_coverage, alpha)
         cart_boxes = run_cart(x_fit, y_fit, x_test, y_test)
