@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import warnings
 from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any
@@ -277,6 +278,12 @@ def parameter_table_markdown() -> str:
         lines.append(f"| `{p.name}` | {default} | {rng} | {p.unit} | {p.meaning} | {p.source} |")
     return "\n".join(lines)
 
+
+# `python -m abm.parameters` imports the package `abm` first, which imports this
+# module, so runpy would warn that the module is already loaded before running
+# it as __main__. Printing the table twice-loaded is harmless (it only reads the
+# table), so that one warning, for this module only, is silenced.
+warnings.filterwarnings("ignore", message=r"'abm\.parameters' found in sys\.modules", category=RuntimeWarning)
 
 if __name__ == "__main__":  # pragma: no cover
     print(parameter_table_markdown())

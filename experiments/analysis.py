@@ -5,7 +5,9 @@
 - ``summary``: for each design point, the mean over replicates with a 95%
   confidence interval from the t-distribution.
 - ``effects``: each design point against its reference (the same point under
-  ``permissive`` when the regime is a factor): the difference and Cohen's d.
+  ``permissive`` when the regime is a factor): the absolute difference with its
+  95% interval (the headline), and Cohen's d (a detail: with common random
+  numbers the spread over seeds is small, so d overstates practical size).
   With common random numbers (replicate r has the same seed in both) the
   comparison is paired: the confidence interval of the difference is a paired
   t interval, d is the mean paired difference over the average SD of the two
@@ -26,6 +28,13 @@ from .store import Results
 
 HEADLINE = ("collaboration_index", "trust_mean", "turf_mean", "system_outcome", "org_performance")
 REFERENCE_REGIME = "permissive"
+
+
+def metric_names() -> list[str]:
+    """Every model-level metric the model's collector reports (read from it, not hard-coded)."""
+    from abm.metrics import MODEL_METRICS
+
+    return list(MODEL_METRICS)
 
 
 def ci95(values) -> tuple[float, float, float, int]:
@@ -54,18 +63,55 @@ def effect_words(d: float) -> str:
 
 
 # -------------------------------------------------------------------- per run
+def _experiment_section(results: Results, section: str) -> dict:
+    import tomllib
+
+    try:
+        return dict(tomllib.loads(results.manifest.get("experiment", {}).get("text", "")).get(section, {}))
+    except tomllib.TOMLDecodeError:
+        return {}
+
+
+def fixed_parameters(results: Results) -> dict:
+    """The parameters the experiment fixed (its [parameters] section, ``--set`` included)."""
+    return _experiment_section(results, "parameters")
+
+
+def named_regimes(results: Results) -> dict:
+    """The experiment file's named regimes: {name: {"base": preset, knob: value}}."""
+    return _experiment_section(results, "regimes")
+
+
+def display_value(results: Results, name: str, value) -> str:
+    """A factor value as labels show it: a regime with knobs fixed by the experiment says so."""
+    from abm.parameters import REGIME_KNOBS
+
+    text = _fmt_value(value)
+    if name != "regime":
+        return text
+    knobs = {k: v for k, v in fixed_parameters(results).items() if k in REGIME_KNOBS}
+    return text + "".join(f", {k}={_fmt_value(v)}" for k, v in knobs.items())
+
+
 def point_table(results: Results) -> pd.DataFrame:
-    """One row per design point: its factor values and a readable label."""
+    """One row per design point: its factor values and a readable label.
+
+    A regime preset whose knobs the experiment overrides is labelled with the
+    override ("top_down, oversight_intensity=0.5"), never as the plain preset.
+    """
     factors = [f for f in results.factors if f in results.runs.columns]
     runs = results.runs
     if runs.empty:
         return pd.DataFrame(columns=["point", "label", *factors])
     points = runs.drop_duplicates("point").sort_values("point")[["point", *factors]].reset_index(drop=True)
+    def show(name, value) -> str:
+        return display_value(results, name, value)
+
     if len(factors) == 1:
-        points["label"] = points[factors[0]].map(_fmt_value)
+        points["label"] = points[factors[0]].map(lambda v: show(factors[0], v))
     elif factors:
         points["label"] = points[factors].apply(
-            lambda row: ", ".join(f"{k}={_fmt_value(row[k])}" for k in factors), axis=1)
+            lambda row: ", ".join(f"{k}={show(k, row[k])}" for k in factors), axis=1)
     else:
         points["label"] = "all runs"
     return points

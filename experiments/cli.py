@@ -1,10 +1,13 @@
 """The ``ics-abm`` command.
 
-    ics-abm compare [--out DIR] [--replicates N] [--months N] [--workers N] [--seeds-only] [--max-runs N]
+    ics-abm compare [--out DIR] [--replicates N] [--months N] [--set NAME=VALUE ...] [--metrics A,B]
+                    [--seeds-only] [--workers N] [--max-runs N]
     ics-abm calibrate [--quick] [--out DIR] [--workers N] [--seed S]
-    ics-abm sweep EXPERIMENT.toml [--out DIR] [--workers N] [--scheduler ADDRESS|local] [--max-runs N]
+    ics-abm sweep EXPERIMENT.toml [--out DIR] [--set NAME=VALUE ...] [--replicates N] [--months N]
+                  [--metrics A,B] [--workers N] [--scheduler ADDRESS|local] [--max-runs N]
+    ics-abm discover EXPERIMENT.toml|DIR [--metric M] [--better R] [--worse R] [--out DIR] ...
     ics-abm rerun DIR RUN_ID
-    ics-abm report DIR
+    ics-abm report DIR [--metrics A,B]
     ics-abm viz [--port N] [--host H]
 
 Exit status: 0 done, 1 a rerun did not match, 2 bad input (nothing written) or
@@ -64,6 +67,22 @@ def _add_backend(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
+def _add_overrides(p: argparse.ArgumentParser, replicates_default: int | None = None,
+                   months_default: int | None = None) -> None:
+    p.add_argument("--set", dest="settings", action="append", default=[], metavar="NAME=VALUE",
+                   help="fix a model parameter for every run (repeatable), e.g. --set pressure=0.7 "
+                        "--set oversight_intensity=0.5; see `python -m abm.parameters`")
+    if replicates_default is None:
+        p.add_argument("--replicates", type=_positive, help="replicates per design point (default: the file's)")
+        p.add_argument("--months", type=_positive, help="months per run (default: the file's)")
+
+
+def _add_metrics(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--metrics", metavar="A,B,...",
+                   help="metrics to summarise (comma-separated; 'all' for every metric the model collects; "
+                        "default: the headline metrics)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ics-abm",
@@ -71,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "regimes: batch experiments and reports. Start with `ics-abm compare`.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    p = sub.add_parser("compare", help="every regime preset on the default ICS, with 95%% CIs and effect sizes",
+    p = sub.add_parser("compare", help="every regime preset on the default ICS, with 95%% CIs and differences",
                        description="Run every regime preset on the default ICS (common random numbers: replicate r "
                                    "has the same seed under every regime), print a summary table, and write a results "
                                    "store and report.html.")
@@ -83,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="every replicate runs the table's defaults (intervals cover seed noise only); by default, once "
                         "a calibration posterior exists, replicate r draws its parameters from it, the same draw "
                         "under every regime")
+    _add_overrides(p, 30, 120)
+    _add_metrics(p)
     _add_backend(p)
 
     from .calibration_cli import add_calibrate_parser
@@ -93,6 +114,31 @@ def build_parser() -> argparse.ArgumentParser:
                                    "in --out are kept and skipped, so an interrupted sweep resumes.")
     p.add_argument("experiment", help="experiment file, e.g. experiments/oversight_sweep.toml")
     p.add_argument("--out", type=_folder, help="results folder (default: results/<experiment name>)")
+    _add_overrides(p)
+    _add_metrics(p)
+    _add_backend(p)
+
+    p = sub.add_parser("discover", help="scenario discovery: when does one regime beat another? (PRIM, CART)",
+                       description="Run (or read) a sampled experiment in which every sampled point runs under both "
+                                   "regimes with the same seeds, and find with EMA Workbench's PRIM and CART the "
+                                   "conditions under which --better beats --worse on --metric. The boxes are fitted "
+                                   "on half the scenarios and checked on the other half; the result goes into "
+                                   "report.html.")
+    p.add_argument("source", help="an experiment file (run first, e.g. experiments/topdown_vs_permissive.toml) "
+                                  "or a results folder that holds one")
+    p.add_argument("--out", type=_folder, help="results folder when running a file (default: results/<experiment name>)")
+    p.add_argument("--metric", default="system_outcome", help="outcome to compare (default: %(default)s)")
+    p.add_argument("--better", default="top_down", help="the regime whose wins are sought (default: %(default)s)")
+    p.add_argument("--worse", default="permissive", help="the regime it is compared with (default: %(default)s)")
+    p.add_argument("--value", choices=("final", "average"), default="final",
+                   help="the metric's last-month value or its average over the run (default: %(default)s)")
+    p.add_argument("--lower-is-better", action="store_true", help="a win is a lower value (e.g. turf_mean)")
+    p.add_argument("--margin", type=float, default=0.0,
+                   help="a win needs a mean paired difference beyond this (default: %(default)s)")
+    p.add_argument("--min-coverage", type=float, default=0.5,
+                   help="the PRIM box is the densest covering at least this share of wins (default: %(default)s)")
+    p.add_argument("--split-seed", type=int, default=1, help="seed of the fit/held-out split (default: %(default)s)")
+    _add_overrides(p)
     _add_backend(p)
 
     p = sub.add_parser("rerun", help="reproduce one stored run and check it matches",
@@ -103,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", help="write report.html and CSV tables for a results folder")
     p.add_argument("dir", help="results folder")
+    _add_metrics(p)
 
     p = sub.add_parser("viz", help="open the interactive browser view of the model")
     p.add_argument("--port", type=int, default=8765, help="port (default: %(default)s)")
@@ -158,7 +205,8 @@ def _run(exp, out: Path, args, command: str) -> int:
                                  batch_size=args.batch_size, progress=not args.no_progress, plan=plan)
         if outcome.skipped:
             print(f"{outcome.skipped} runs were already stored and were skipped.", file=sys.stderr)
-        report = write_report(out)
+        metrics = _metrics(getattr(args, "metrics", None))
+        report = write_report(out, metrics)
         results = load(out)
     except KeyboardInterrupt:
         print(f"\ninterrupted: {len(stored_run_ids(out))} of {len(plan)} runs are stored in {out}; run the same "
@@ -170,7 +218,7 @@ def _run(exp, out: Path, args, command: str) -> int:
                       "are stored there; fix that (free disk space, or choose another --out) and run the same "
                       "command again to resume")
     print()
-    print(console.results_table(results))
+    print(console.results_table(results, metrics))
     print()
     print(f"Ran {outcome.ran} runs in {outcome.seconds:.1f} s on {outcome.backend}"
           + (f"; {outcome.failed} failed (see the report)" if outcome.failed else "") + ".")
@@ -182,14 +230,44 @@ def _run(exp, out: Path, args, command: str) -> int:
     return 0
 
 
+def _metrics(text: str | None) -> list[str]:
+    """The metrics named by --metrics ('all': every metric the model collects)."""
+    from . import analysis
+    from .spec import ExperimentError
+
+    known = analysis.metric_names()
+    if not text:
+        return [m for m in analysis.HEADLINE if m in known] or known[:5]
+    if text.strip() == "all":
+        return known
+    names = [m.strip() for m in text.split(",") if m.strip()]
+    for name in names:
+        if name not in known:
+            from abm.parameters import suggest
+
+            raise ExperimentError(f"--metrics: unknown metric {name!r}{suggest(name, known)}; "
+                                  f"allowed: all, or any of {', '.join(known)}")
+    return names
+
+
+def _override_flags(args) -> str:
+    """The --set/--replicates/--months flags as typed, for the re-run command."""
+    flags = "".join(f" --set {shlex.quote(s)}" for s in args.settings)
+    for name in ("replicates", "months"):
+        if getattr(args, name, None) is not None:
+            flags += f" --{name} {getattr(args, name)}"
+    return flags
+
+
 def cmd_compare(args) -> int:
     from abm import posterior
 
-    from .spec import parse_experiment
+    from .spec import parse_experiment, with_overrides
 
+    _metrics(args.metrics)  # a clear error before anything runs
     uncertainty = "posterior" if posterior.available() and not args.seeds_only else "seeds"
     text = compare_experiment_text(args.replicates, args.months, args.seed, uncertainty)
-    exp = parse_experiment(text, source="ics-abm compare")
+    exp = with_overrides(parse_experiment(text, source="ics-abm compare"), args.settings)
     out = Path(args.out)
     command = "ics-abm compare" + ("" if args.out == "results/compare" else f" --out {shlex.quote(args.out)}")
     if args.replicates != 30:
@@ -200,16 +278,53 @@ def cmd_compare(args) -> int:
         command += f" --seed {args.seed}"
     if args.seeds_only:
         command += " --seeds-only"
+    command += "".join(f" --set {shlex.quote(s)}" for s in args.settings)
     return _run(exp, out, args, command)
 
 
 def cmd_sweep(args) -> int:
-    from .spec import load_experiment
+    from .spec import load_experiment, with_overrides
 
-    exp = load_experiment(args.experiment)
+    _metrics(args.metrics)  # a clear error before anything runs
+    exp = with_overrides(load_experiment(args.experiment), args.settings, args.replicates, args.months)
     out = Path(args.out) if args.out else Path("results") / exp.name
-    command = f"ics-abm sweep {shlex.quote(args.experiment)} --out {shlex.quote(str(out))}"
+    command = f"ics-abm sweep {shlex.quote(args.experiment)} --out {shlex.quote(str(out))}" + _override_flags(args)
     return _run(exp, out, args, command)
+
+
+def cmd_discover(args) -> int:
+    from . import discover
+    from .report import write_report
+    from .spec import ExperimentError, load_experiment, with_overrides
+    from .store import load
+
+    question = discover.Question(metric=args.metric, better=args.better, worse=args.worse, value=args.value,
+                                 higher_is_better=not args.lower_is_better, margin=args.margin)
+    source = Path(args.source)
+    if source.is_dir():
+        if args.settings or args.replicates or args.months or args.out:
+            raise ExperimentError(f"{source} is a results folder: --set, --replicates, --months and --out "
+                                  "apply only when running an experiment file")
+        out = source
+    else:
+        exp = with_overrides(load_experiment(source), args.settings, args.replicates, args.months)
+        discover.check_experiment(exp, question)   # before anything runs
+        out = Path(args.out) if args.out else Path("results") / exp.name
+        command = (f"ics-abm discover {shlex.quote(args.source)} --out {shlex.quote(str(out))}"
+                   + _override_flags(args))
+        args.metrics = ",".join(dict.fromkeys([*_metrics(None), question.metric]))
+        code = _run(exp, out, args, command)
+        if code:
+            return code
+    results = load(out)
+    found, figures = discover.discover(results, question, split_seed=args.split_seed,
+                                       min_coverage=args.min_coverage)
+    discover.write(out, found, figures)
+    report = write_report(out, list(dict.fromkeys([*_metrics(None), question.metric])))
+    print()
+    print(discover.summary_text(found))
+    print(f"\nThe boxes, the peeling trade-off and the held-out figures: {report} (table: {out / discover.TABLE})")
+    return 0
 
 
 # --------------------------------------------------------------------- rerun, report, viz
@@ -232,6 +347,8 @@ def cmd_rerun(args) -> int:
                       f"e.g. {', '.join(runs['run_id'].head(3))})")
     row = match.iloc[0]
     params = {name: (row[name].item() if hasattr(row[name], "item") else row[name]) for name in PARAMETER_NAMES}
+    if isinstance(row.get("regime_base"), str):   # a named regime of the experiment file
+        params["regime"] = row["regime_base"]
     tables = results.manifest.get("experiment", {}).get("tables", [])
     spec = RunSpec(run_id=row["run_id"], point=int(row["point"]), replicate=int(row["replicate"]),
                    seed=int(row["seed"]), months=int(row["months"]), params=params,
@@ -273,8 +390,9 @@ def cmd_report(args) -> int:
     from .report import write_report
     from .store import load
 
+    metrics = _metrics(args.metrics)
     load(args.dir)  # a clear error if this is not a results folder
-    out = write_report(args.dir)
+    out = write_report(args.dir, metrics)
     print(f"report: {out} (CSV tables beside it)")
     return 0
 
@@ -297,7 +415,8 @@ def cmd_calibrate(args) -> int:
     return run(args)
 
 
-COMMANDS = {"calibrate": cmd_calibrate, "compare": cmd_compare, "sweep": cmd_sweep, "rerun": cmd_rerun, "report": cmd_report, "viz": cmd_viz}
+COMMANDS = {"compare": cmd_compare, "calibrate": cmd_calibrate, "sweep": cmd_sweep, "discover": cmd_discover,
+            "rerun": cmd_rerun, "report": cmd_report, "viz": cmd_viz}
 
 
 def main(argv: list[str] | None = None) -> int:

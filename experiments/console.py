@@ -20,7 +20,14 @@ def _ci(mean, low, high) -> str:
 
 def results_table(results: Results, metrics=analysis.HEADLINE, max_points: int = 12) -> str:
     """One block per metric: each condition's final and time-averaged value with
-    95% CIs, and its difference and effect size (Cohen's d) against the reference."""
+    95% CIs, and its absolute difference (95% CI) from the reference. A long design
+    is summarised per factor level instead, with Morris or Sobol rankings when the
+    design has them, so the terminal shows an answer rather than pages of rows."""
+    if results.ok.empty:
+        return "No finished runs to summarise."
+    n_points = results.runs["point"].nunique()
+    if n_points > max_points:
+        return _long_design(results, metrics, n_points)
     summ = analysis.summary(results, metrics)
     if summ.empty:
         return "No finished runs to summarise."
@@ -34,7 +41,7 @@ def results_table(results: Results, metrics=analysis.HEADLINE, max_points: int =
     ref = eff["reference"].iloc[0] if not eff.empty else None
     head = (f"  {'':{width}}  {'final, month ' + str(months) + ' (95% CI)':<25}  {'average, months 1-' + str(months):<25}")
     if ref:
-        head += f"  final vs {ref.split('=', 1)[1]}: difference, effect size d"
+        head += f"  final vs {ref.split('=', 1)[1]}: difference (95% CI)"
     for metric in metrics:
         block = summ[(summ["metric"] == metric) & summ["point"].isin(shown)]
         if block.empty:
@@ -50,7 +57,7 @@ def results_table(results: Results, metrics=analysis.HEADLINE, max_points: int =
                     row += "  (reference)"
                 else:
                     e = e.iloc[0]
-                    row += f"  {e['difference']:+.3f}, d = {e['d']:+.2f} ({e['size']})"
+                    row += f"  {_diff(e['difference'], e['diff_ci_low'], e['diff_ci_high'])}"
             lines.append(row)
         lines.append("")
     if len(points) > max_points:
@@ -58,9 +65,65 @@ def results_table(results: Results, metrics=analysis.HEADLINE, max_points: int =
     n_failed = len(results.failed)
     if n_failed:
         lines.append(f"{n_failed} run(s) failed; their tracebacks are in the runs table and report.html.")
-    if ref:
-        paired = bool(eff["paired"].all())
-        lines.append("Mean over replicates (95% confidence interval). d = Cohen's d "
-                     + ("= mean paired difference / average SD (d_av; replicates share seeds); " if paired else "(pooled SD); ")
-                     + "|d| < 0.2 negligible, < 0.5 small, < 0.8 medium, else large.")
+    lines.append("Mean over replicates (95% confidence interval over seeds; parameters fixed at the values shown)."
+                 + (" Differences are absolute, " + ("paired on the shared seeds." if bool(eff["paired"].all())
+                                                      else "Welch intervals.") if ref else ""))
+    lines.extend(_findings(results, metrics))
+    lines.extend(_rankings(results, metrics))
     return "\n".join(lines).rstrip()
+
+
+def _diff(mean, low, high) -> str:
+    if pd.isna(low):
+        return f"{mean:+.3f}"
+    return f"{mean:+.3f} ({low:+.3f} to {high:+.3f})"
+
+
+def _findings(results: Results, metrics) -> list[str]:
+    from . import findings
+
+    factor = findings.categorical_factor(results)
+    if factor is None:
+        return []
+    sentences = findings.findings(findings.level_contrasts(results, metrics, factor), None, factor)
+    return ["", "Findings:", *(f"- {s}" for s in sentences)] if sentences else []
+
+
+def _long_design(results: Results, metrics, n_points: int) -> str:
+    """Too many design points to list: per-level contrasts and sensitivity rankings."""
+    from . import findings
+
+    exp = results.manifest.get("experiment", {})
+    lines = [f"{n_points} design points ({exp.get('design', '').replace('_', ' ')}): too many to list here; "
+             "each point's summary is in summary.csv and report.html."]
+    factor = findings.categorical_factor(results)
+    if factor is not None:
+        contrasts = findings.level_contrasts(results, metrics, factor)
+        if not contrasts.empty:
+            width = max(12, *(len(str(v)) for v in contrasts["level"]))
+            lines += ["", f"Final month by {factor}, pooled over the other factors (95% intervals cover "
+                          f"{contrasts['covers'].iloc[0]}):"]
+            for metric, c in contrasts.groupby("metric", sort=False):
+                lines.append(f"{metric}: {MODEL_METRICS.get(metric, '')}")
+                for _, r in c.iterrows():
+                    row = f"  {str(r['level']):{width}}  {_ci(r['mean'], r['ci_low'], r['ci_high']):<25}"
+                    row += ("  (reference)" if r["level"] == r["reference"]
+                            else f"  vs {r['reference']}: {_diff(r['difference'], r['diff_ci_low'], r['diff_ci_high'])}")
+                    lines.append(row)
+            lines.extend(_findings(results, metrics))
+    lines.extend(_rankings(results, metrics))
+    return "\n".join(lines).rstrip()
+
+
+def _rankings(results: Results, metrics, top: int = 5) -> list[str]:
+    """Morris mu* or Sobol ST rankings: which parameters matter most for each outcome."""
+    for table, key, what in ((analysis.morris_indices(results, metrics), "mu_star", "Morris mu*"),
+                             (analysis.sobol_indices(results, metrics), "ST", "Sobol total index ST")):
+        if table.empty:
+            continue
+        lines = ["", f"Parameters ranked by {what} (final month; the top {top}, all in report.html):"]
+        for metric, t in table.groupby("metric", sort=False):
+            ranked = t.sort_values(key, ascending=False).head(top)
+            lines.append(f"  {metric}: " + ", ".join(f"{r['parameter']} {r[key]:.3g}" for _, r in ranked.iterrows()))
+        return lines
+    return []

@@ -1,11 +1,13 @@
 """The report: one self-contained ``report.html`` and CSV tables beside it.
 
 The HTML has no external files or scripts: figures are PNG images embedded
-as base64. Sections: what was run and how to run it again; the summary table
-(95% confidence intervals, effect sizes against the reference); time series
-with confidence bands per regime and schedule; distributions of the final
-outcomes; response curves and heatmaps for sweep factors; Morris and Sobol
-indices for those designs; failed runs; provenance.
+as base64. Sections: what was run (fixed parameters, named regimes) and how to
+run it again; generated findings (experiments.findings); scenario discovery
+when ``ics-abm discover`` has run; the summary table (95% confidence
+intervals, absolute differences from the reference with 95% intervals; Cohen's
+d only in a detail table); time series with a band per factor level;
+distributions of the final outcomes; response curves and heatmaps for sweep
+factors; Morris and Sobol indices for those designs; failed runs; provenance.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto; max-width: 1150px;
        color: #1d2733; line-height: 1.45; padding: 0 1em; }
 h1 { color: #005eb8; margin-bottom: 0.2em; } h2 { color: #003087; border-bottom: 2px solid #e8edee; margin-top: 2em; }
-table { border-collapse: collapse; font-size: 0.86em; margin: 0.8em 0; }
+table { border-collapse: collapse; font-size: 0.86em; margin: 0.8em 0; display: block; max-width: 100%;
+        overflow-x: auto; }
+td { overflow-wrap: anywhere; }
 th, td { border: 1px solid #d8dde0; padding: 0.3em 0.55em; text-align: right; }
 th { background: #f0f4f5; } td.l, th.l { text-align: left; }
 pre { background: #f6f8f9; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
@@ -82,11 +86,20 @@ def figure_time_series(ts: pd.DataFrame, metrics, marks=()) -> str:
             ax.fill_between(g["month"], g["ci_low"], g["ci_high"], color=colour, alpha=0.2, lw=0)
         ax.set_title(metric, fontsize=10)
         ax.set_xlabel("month")
+        _show_scale(ax)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7, loc="best")
     fig.suptitle("Mean over replicates with 95% confidence band", fontsize=10)
     fig.tight_layout()
     return _img(fig, "time series of headline metrics with 95% confidence bands")
+
+
+def _show_scale(ax, axis: str = "y") -> None:
+    """Start the value axis at zero for non-negative data, so that small differences are
+    not drawn as large ones (the axis shows the scale of the values)."""
+    low, high = ax.get_ylim() if axis == "y" else ax.get_xlim()
+    if low >= 0 or (low < 0 and high > 0 and low > -0.05 * high):
+        (ax.set_ylim if axis == "y" else ax.set_xlim)(0, high)
 
 
 def _colours(n: int):
@@ -107,6 +120,8 @@ def figure_distributions(runs: pd.DataFrame, labels: dict, metrics, by_group: bo
         else:
             ax.hist(data["final"], bins=30, color="#005eb8", alpha=0.8)
             ax.set_xlabel("final value")
+        if by_group:
+            _show_scale(ax)
         ax.set_title(f"{metric} (final month)", fontsize=10)
         ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -214,19 +229,55 @@ def readable_summary(summ: pd.DataFrame, eff: pd.DataFrame, max_points: int = 40
                "final (95% CI)": _cell(r["final_mean"], r["final_ci_low"], r["final_ci_high"]),
                "average over run (95% CI)": _cell(r["average_mean"], r["average_ci_low"], r["average_ci_high"])}
         if not eff.empty:
-            e = eff[(eff["point"] == r["point"]) & (eff["metric"] == r["metric"]) & (eff["value"] == "final")]
-            if e.empty:
-                row["final vs reference: difference (95% CI), d"] = "reference"
-            else:
-                e = e.iloc[0]
-                row["final vs reference: difference (95% CI), d"] = (
-                    f"{_cell(e['difference'], e['diff_ci_low'], e['diff_ci_high'])}, d = {e['d']:.2f} ({e['size']})")
+            for what in ("final", "average"):
+                e = eff[(eff["point"] == r["point"]) & (eff["metric"] == r["metric"]) & (eff["value"] == what)]
+                column = f"difference from reference, {what} (95% CI)"
+                row[column] = "reference" if e.empty else _cell(*e.iloc[0][["difference", "diff_ci_low", "diff_ci_high"]])
         rows.append(row)
     out = pd.DataFrame(rows)
     if summ["point"].nunique() > max_points:
         keep = sorted(summ["point"].unique())[:max_points]
         out = out[summ["point"].isin(keep).to_numpy()]
     return out
+
+
+def standardised_effects(eff: pd.DataFrame) -> pd.DataFrame:
+    """Cohen's d and d_z per condition and metric (final month): a detail, not a headline."""
+    e = eff[eff["value"] == "final"]
+    return pd.DataFrame({"condition": e["label"], "metric": e["metric"],
+                         "difference": e["difference"].map(lambda v: f"{v:+.3f}"),
+                         "d (average SD)": e["d"].map(lambda v: f"{v:.2f}"),
+                         "d_z (SD of paired differences)": e["d_z"].map(lambda v: f"{v:.2f}")})
+
+
+def findings_section(results: Results, metrics) -> str:
+    """Plain-language findings from the numbers (experiments.findings)."""
+    from . import findings
+
+    factor = findings.categorical_factor(results)
+    if factor is None:
+        return ""
+    contrasts = findings.level_contrasts(results, metrics, factor)
+    sentences = findings.findings(contrasts, MODEL_METRICS, factor)
+    if not sentences:
+        return ""
+    contrasts.to_csv(results.path / "contrasts.csv", index=False)
+    scope = contrasts["covers"].iloc[0]
+    table = pd.DataFrame({
+        "metric": contrasts["metric"], factor: contrasts["level"], "runs": contrasts["runs"],
+        "final (95% CI)": [_cell(*r) for r in contrasts[["mean", "ci_low", "ci_high"]].to_numpy()],
+        "difference from reference (95% CI)": [
+            "reference" if lvl == ref else _cell(*r) for lvl, ref, r in
+            zip(contrasts["level"], contrasts["reference"], contrasts[["difference", "diff_ci_low", "diff_ci_high"]].to_numpy())],
+    })
+    return ("<h2>Findings</h2><ul>" + "".join(f"<li>{html.escape(t)}</li>" for t in sentences) + "</ul>"
+            + html_table(table, left=2)
+            + f"<p class=\"note\">Final month, mean over all runs at each {html.escape(factor)} level; differences "
+            f"are against {html.escape(str(contrasts['reference'].iloc[0]))}, paired on the replicate seed"
+            + (" and the other factors' values" if "and" in scope else "")
+            + f", with 95% intervals that cover {html.escape(scope)} (not uncertainty in the parameters held "
+            "fixed, nor in the model's structure). Whether higher is better depends on the metric. "
+            "Table: contrasts.csv.</p>")
 
 
 # ------------------------------------------------------------------ the report
@@ -240,6 +291,23 @@ def group_columns(results: Results) -> list[str]:
     if factors and results.runs["point"].nunique() <= 8:
         return factors
     return []
+
+
+def time_series_by_level(results: Results, groups: list[str], metrics, max_levels: int = 8) -> list:
+    """(factor, time series) to draw: one band per design point when ``groups`` covers
+    every factor; otherwise one figure per factor with at most ``max_levels`` levels, each
+    level pooled over the other factors, rather than every run lumped together."""
+    factors = [f for f in results.factors if f in results.runs.columns]
+    if groups and set(groups) == set(factors):
+        ts = analysis.time_series(results, groups, metrics)
+        return [(", ".join(groups), ts)] if not ts.empty else []
+    out = []
+    for factor in factors:
+        if 1 < results.runs[factor].nunique() <= max_levels:
+            ts = analysis.time_series(results, [factor], metrics)
+            if not ts.empty:
+                out.append((factor, ts))
+    return out
 
 
 def write_report(path, metrics=analysis.HEADLINE) -> Path:
@@ -277,35 +345,65 @@ def write_report(path, metrics=analysis.HEADLINE) -> Path:
         f"Status: {html.escape(str(results.manifest.get('status')))}.</p>")
     from .uncertainty import covers, mode_of
     parts.append(f"<p><b>{html.escape(covers(mode_of(results.manifest), exp.get('replicates')))}</b></p>")
+    fixed = analysis.fixed_parameters(results)
+    parts.append("<p>Fixed parameters: " + (html.escape(", ".join(f"{k} = {v}" for k, v in fixed.items()))
+                 if fixed else "none (model defaults; regime knobs from each preset)") + ".</p>")
+    named = analysis.named_regimes(results)
+    if named:
+        parts.append("<p>Named regimes: " + html.escape("; ".join(
+            f"{name} = {spec.get('base', 'permissive')} with "
+            + ", ".join(f"{k} = {v}" for k, v in spec.items() if k != "base") for name, spec in named.items()))
+            + ".</p>")
     rerun = results.manifest.get("rerun", {})
     parts.append(f"<p class=\"note\">Run it again: <code>{html.escape(rerun.get('all', ''))}</code> (stored runs are "
                  f"kept and skipped); reproduce one run: <code>{html.escape(rerun.get('one', ''))}</code>; "
                  f"rebuild this report: <code>ics-abm report {html.escape(shlex.quote(str(path)))}</code>.</p>")
 
+    parts.append(findings_section(results, metrics))
+    discovery = path / "discovery.html"
+    if discovery.is_file():
+        parts.append(discovery.read_text(encoding="utf-8"))
+
     parts.append("<h2>Summary</h2>")
     parts.append("<p class=\"note\">Final = value in the last month; average = mean over months 1 to the end. "
-                 "Mean over replicates with 95% t-interval. ")
+                 "Mean over replicates with 95% t-interval: it covers the variation over seeds (replicates) "
+                 "only, with every parameter at the value shown. ")
     if not eff.empty:
         paired = bool(eff["paired"].all())
-        parts.append(f"Effect against the reference ({html.escape(eff['reference'].iloc[0])}): difference with 95% "
-                     + ("paired t-interval, since replicates share seeds; Cohen's d = mean paired difference / average SD of the "
-                        "two conditions (d_av; d_z is in effects.csv). "
-                        if paired else "Welch interval and Cohen's d with the pooled SD. ")
-                     + "|d| below 0.2 is negligible, 0.2-0.5 small, 0.5-0.8 medium, above 0.8 large. ")
+        parts.append(f"Differences are absolute (in the metric's units) against the reference "
+                     f"({html.escape(eff['reference'].iloc[0])}), with a 95% "
+                     + ("paired t-interval, since replicates share seeds. " if paired else "Welch interval. "))
     parts.append("</p>")
-    if not summ.empty:
+    if not summ.empty and summ["point"].nunique() > 40:
+        parts.append(f"<p class=\"note\">{summ['point'].nunique()} design points are too many for a readable "
+                     "table: each point's summary is in summary.csv, and the Findings above pool them per "
+                     "level.</p>")
+    elif not summ.empty:
         parts.append(html_table(readable_summary(summ, eff), left=2))
-        if summ["point"].nunique() > 40:
-            parts.append("<p class=\"note\">First 40 design points shown; all are in summary.csv.</p>")
     if not eff.empty and eff["label"].nunique() <= 30:
         parts.append(figure_effects(eff, metrics))
+    if not eff.empty:
+        parts.append("<details><summary>Standardised effect sizes (detail)</summary><p class=\"note\">Cohen's d "
+                     "divides the difference by the spread over seeds. With common random numbers and many "
+                     "replicates that spread is small, so d can be large for a difference too small to matter; "
+                     "judge effects by the absolute differences above. d uses the average SD of the two conditions, "
+                     "d_z the SD of the paired differences.</p>"
+                     + html_table(standardised_effects(eff), left=2) + "</details>")
     parts.append("<p class=\"note\">Metrics: " + "; ".join(
         f"<b>{m}</b>: {html.escape(MODEL_METRICS.get(m, ''))}" for m in metrics) + ".</p>")
 
-    if not ts.empty:
-        by = ", ".join(groups) if groups else "all runs together"
-        parts.append(f"<h2>Over time</h2><p class=\"note\">Grouped by {html.escape(by)}.</p>")
-        parts.append(figure_time_series(ts, metrics, _schedule_months(exp.get("text", ""))))
+    marks = _schedule_months(exp.get("text", ""))
+    by_level = time_series_by_level(results, groups, metrics)
+    if by_level:
+        parts.append("<h2>Over time</h2>")
+        for factor, frame in by_level:
+            parts.append(f"<p class=\"note\">One line and 95% band per level of {html.escape(factor)}"
+                         + ("" if factor == ", ".join(groups) else ", pooled over the other factors") + ".</p>")
+            parts.append(figure_time_series(frame, metrics, marks))
+    elif not ts.empty:
+        parts.append("<h2>Over time</h2><p class=\"note\">All runs together (no factor has few enough levels "
+                     "to draw one band per level).</p>")
+        parts.append(figure_time_series(ts, metrics, marks))
     schedule_text = _schedules(exp.get("text", ""))
     if schedule_text:
         parts.append(f"<p class=\"note\">Scheduled changes (dotted lines): {html.escape(schedule_text)}</p>")

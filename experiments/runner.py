@@ -73,6 +73,7 @@ class RunSpec:
     every: int = 12
     factors: dict[str, Any] = field(default_factory=dict)
     ics: bool = False                 # store the per-ICS table at each snapshot
+    regime_name: str | None = None    # a named regime of the experiment file (params hold its preset)
 
     def row(self) -> dict[str, Any]:
         """The run's row in the runs table, before it has run."""
@@ -81,6 +82,9 @@ class RunSpec:
         if self.schedule_name is not None:
             row["schedule"] = self.schedule_name
         row.update(self.params)
+        if self.regime_name is not None:
+            row["regime"] = self.regime_name
+            row["regime_base"] = self.params["regime"]
         row["schedule_events"] = json.dumps(list(self.schedule), sort_keys=True)
         return row
 
@@ -121,14 +125,17 @@ def plan_runs(exp: Experiment, max_runs: int | None = MAX_RUNS) -> list[RunSpec]
     plan = []
     for i, point in enumerate(design.points):
         values = {k: v for k, v in point.items() if k != "schedule"}
+        given = {**exp.parameters, **values}
+        regime_name = given["regime"] if given.get("regime") in exp.regimes else None
         name = point.get("schedule", "")
         for r, seed in enumerate(seeds):
-            params = resolved_parameters({**draws[r], **exp.parameters, **values})
+            params = resolved_parameters(exp.model_values({**draws[r], **given}))
             plan.append(RunSpec(
                 run_id=f"p{i:0{width}d}-r{r:0{rwidth}d}", point=i, replicate=r, seed=seed,
                 months=exp.months, params=params, schedule=tuple(exp.schedules[name]),
                 schedule_name=name if exp.schedule_is_factor else None,
                 agents=exp.agents, ties=exp.ties, every=exp.every, factors=dict(point), ics=exp.ics,
+                regime_name=regime_name,
             ))
     return plan
 

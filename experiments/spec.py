@@ -25,6 +25,10 @@ Format (see the files shipped beside this module)::
     regime = ["top_down", "permissive"]
     oversight_intensity = [0.2, 0.5, 0.8]
 
+    [regimes.cautious]            # optional: a named regime = a preset with knobs changed;
+    base = "permissive"           # usable wherever a regime name is (factors, parameters,
+    oversight_intensity = 0.5     # schedules)
+
     [[schedule]]                  # optional: change the regime during the run
     month = 36
     regime = "top_down"
@@ -47,6 +51,7 @@ Format (see the files shipped beside this module)::
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import tomllib
@@ -89,7 +94,7 @@ EXPERIMENT_KEYS = {
 }
 OUTPUT_KEYS = {"agents": "true or false", "ties": "true or false", "ics": "true or false",
                "every": "months between snapshots, >= 1"}
-SECTIONS = ("experiment", "parameters", "factors", "schedule", "schedules", "output")
+SECTIONS = ("experiment", "parameters", "factors", "regimes", "schedule", "schedules", "output")
 
 
 class ExperimentError(ValueError):
@@ -133,6 +138,14 @@ class Experiment:
     source: str = "<text>"
     text: str = ""
     extra: dict = field(default_factory=dict)
+    regimes: dict[str, dict] = field(default_factory=dict)   # named regime -> {"base": preset, knob: value}
+
+    def model_values(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Parameter values as the model takes them: a named regime becomes its preset and knobs."""
+        custom = self.regimes.get(values.get("regime"))
+        if custom is None:
+            return dict(values)
+        return {**values, "regime": custom["base"], **{k: v for k, v in custom.items() if k != "base"}}
 
     @property
     def schedule_is_factor(self) -> bool:
@@ -203,6 +216,8 @@ class _Checker:
         return name
 
     def value(self, key: str, name: str, value: Any) -> Any:
+        if name == "regime" and isinstance(value, str) and value in getattr(self, "custom", {}):
+            return value
         try:
             return PARAMETERS[name].validate(value)
         except ValueError as exc:
@@ -251,6 +266,7 @@ class _Checker:
         uncertainty = exp.get("uncertainty", "seeds")
         self.check_uncertainty(uncertainty)
 
+        self.custom = self.check_regimes(self.table(data, "regimes"))
         parameters = {}
         for pname, value in self.table(data, "parameters").items():
             key = f"parameters.{pname}"
@@ -261,6 +277,12 @@ class _Checker:
         factors = self.check_factors(self.table(data, "factors"), design, parameters, schedules)
 
         self.check_event_targets(schedules, parameters, factors)
+        used = set(factors["regime"].values) if "regime" in factors else {parameters.get("regime")}
+        for rname in used & set(self.custom):
+            for knob in self.custom[rname]:
+                if knob in parameters or knob in factors:
+                    self.fail(f"regimes.{rname}.{knob}", f"{knob!r} is also set in "
+                              f"[{'parameters' if knob in parameters else 'factors'}]; keep it in one place")
 
         out = self.table(data, "output")
         for key in out:
@@ -278,6 +300,7 @@ class _Checker:
             parameters=parameters, factors=factors, schedules=schedules, samples=samples,
             levels=levels, description=description, agents=flags["agents"], ties=flags["ties"],
             ics=flags["ics"], every=every, source=self.source, text=self.text, uncertainty=uncertainty,
+            regimes=self.custom,
         )
 
     def check_uncertainty(self, value: Any) -> None:
@@ -290,6 +313,32 @@ class _Checker:
         if value == "posterior" and not posterior.available():
             self.fail("experiment.uncertainty", "'posterior' needs a calibration posterior in abm/data/posterior; "
                                                 "run `ics-abm calibrate` first, or use 'seeds'")
+
+    def check_regimes(self, table: dict) -> dict[str, dict]:
+        """Named regimes: a preset (``base``) with some knobs changed."""
+        from abm.parameters import REGIME_NAMES
+
+        out = {}
+        for rname, spec in table.items():
+            key = f"regimes.{rname}"
+            if rname in REGIME_NAMES:
+                self.fail(key, f"{rname!r} is a built-in preset; give the named regime another name")
+            if not isinstance(spec, dict):
+                self.fail(key, f"got {spec!r}; allowed: a table like [regimes.{rname}] with base = \"permissive\" "
+                               "and knob values")
+            base = spec.get("base", "permissive")
+            if base not in REGIME_NAMES:
+                self.fail(f"{key}.base", f"got {base!r}; allowed: one of {', '.join(map(repr, REGIME_NAMES))}")
+            entry = {"base": base}
+            for knob, value in spec.items():
+                if knob == "base":
+                    continue
+                if knob not in REGIME_KNOBS:
+                    self.fail(f"{key}.{knob}", f"unknown key{suggest(knob, ('base',) + REGIME_KNOBS)}; "
+                                               f"allowed: base, {', '.join(REGIME_KNOBS)}")
+                entry[knob] = self.value(f"{key}.{knob}", knob, value)
+            out[rname] = entry
+        return out
 
     def check_factors(self, table: dict, design: str, parameters: dict, schedules: dict) -> dict[str, Factor]:
         factors: dict[str, Factor] = {}
@@ -380,6 +429,9 @@ class _Checker:
         options = {}
         if "regime" in entry:
             options["regime"] = self.value(f"{key}.regime", "regime", entry.pop("regime"))
+            custom = getattr(self, "custom", {}).get(options["regime"])
+            if custom is not None:   # a named regime: its preset and knobs
+                options = {"regime": custom["base"], **{k: v for k, v in custom.items() if k != "base"}}
         for knob, value in entry.items():
             if knob not in REGIME_KNOBS:
                 hint = suggest(knob, ("regime", "event") + REGIME_KNOBS)
@@ -421,3 +473,74 @@ class _Checker:
 def to_toml_list(values) -> str:
     """Format a list of strings or numbers as TOML."""
     return "[" + ", ".join(f'"{v}"' if isinstance(v, str) else repr(v) for v in values) + "]"
+
+
+# ---------------------------------------------------------------- command-line overrides
+def parse_setting(text: str) -> tuple[str, Any]:
+    """``name=value`` from ``--set``: the value is read as TOML (numbers, true/false,
+    quoted strings), and as a bare string otherwise (``regime=top_down``)."""
+    name, sep, raw = text.partition("=")
+    name, raw = name.strip(), raw.strip()
+    if not sep or not name or not raw:
+        raise ExperimentError(f"--set {text!r}: expected name=value, e.g. --set pressure=0.7")
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return name, value
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + "}"
+    raise TypeError(f"cannot write {value!r} as TOML")
+
+
+def dump_toml(data: dict, header: str = "") -> str:
+    """Write an experiment's TOML data back as text (root keys first, then sections)."""
+    lines = [f"# {line}" for line in header.splitlines()]
+    for key, value in data.items():
+        if not isinstance(value, dict):
+            lines.append(f"{key} = {_toml_value(value)}")
+    for key, value in data.items():
+        if isinstance(value, dict):
+            lines.append(f"\n[{key}]")
+            lines.extend(f"{k} = {_toml_value(v)}" for k, v in value.items())
+    return "\n".join(lines) + "\n"
+
+
+def with_overrides(exp: Experiment, settings: list[str] = (), replicates: int | None = None,
+                   months: int | None = None) -> Experiment:
+    """``exp`` with fixed parameters, replicates or months changed from the command line.
+
+    The result is written back as an experiment file (stored as
+    experiment.toml), so the run can be repeated without the command line,
+    and checked exactly like a file: a bad value is a one-line error.
+    """
+    if not settings and replicates is None and months is None:
+        return exp
+    data = tomllib.loads(exp.text)
+    said = []
+    for text in settings:
+        name, value = parse_setting(text)
+        if name in data.get("factors", {}):
+            raise ExperimentError(f"--set {text}: {name!r} is a factor of {exp.source} (it varies); "
+                                  "--set fixes a parameter that is not varied")
+        data.setdefault("parameters", {})[name] = value
+        said.append(f"--set {name}={_toml_value(value)}")
+    if replicates is not None:
+        data.setdefault("experiment", {})["replicates"] = replicates
+        said.append(f"--replicates {replicates}")
+    if months is not None:
+        data.setdefault("experiment", {})["months"] = months
+        said.append(f"--months {months}")
+    header = f"{exp.source}, with {' '.join(said)}"
+    return parse_experiment(dump_toml(data, header=f"Experiment file {header}"), source=header)

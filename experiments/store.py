@@ -418,11 +418,27 @@ class ResultsStore:
             row.update(status=res["status"], started_at=res["started_at"], elapsed_s=res["elapsed_s"],
                        worker=res["worker"], error=res["error"])
             rows.append(row)
+        import pyarrow.parquet as pq
+
+        from .schema import to_arrow
+
+        # Every part is written under a hidden temporary name first and only then
+        # renamed into place, the runs part last: a reader globbing
+        # metrics/*.parquet (duckdb, polars, pyarrow.dataset) sees a batch's
+        # metrics only once they are complete and, a few renames later, committed.
+        parts = []
         for table in TABLES:
             frames = [res[table] for res in results if res.get(table) is not None]
             if frames:
-                _atomic_write_parquet(self.path / table / name, pd.concat(frames, ignore_index=True))
-        _atomic_write_parquet(self.path / "runs" / name, pd.DataFrame(rows))
+                parts.append((self.path / table / name, pd.concat(frames, ignore_index=True)))
+        parts.append((self.path / "runs" / name, pd.DataFrame(rows)))
+        staged = []
+        for final, frame in parts:
+            tmp = final.with_name(f".{final.name}.tmp")
+            pq.write_table(to_arrow(frame), tmp)   # units and descriptions in the file (experiments.schema)
+            staged.append((tmp, final))
+        for tmp, final in staged:
+            os.replace(tmp, final)
 
     def save_manifest(self) -> None:
         write_json(self.path / "manifest.json", self.manifest)

@@ -35,7 +35,8 @@ def test_compare_prints_a_readable_table_and_writes_store_and_report(compared):
     for metric in HEADLINE:
         assert f"{metric}:" in text
     assert "final, month 12 (95% CI)" in text and "average, months 1-12" in text
-    assert "final vs permissive: difference, effect size d" in text and "(reference)" in text
+    assert "final vs permissive: difference (95% CI)" in text and "(reference)" in text
+    assert "effect size" not in text and "Findings:" in text
     assert f"report: {out}/report.html" in text
     assert "Re-run: ics-abm compare --out" in text and "--replicates 3 --months 12" in text
     assert "regime-comparison" in proc.stderr and "run/s" in proc.stderr        # the progress bar

@@ -114,6 +114,10 @@ def test_morris_and_sobol_indices(tmp_path):
     sobol = run(tmp_path, head.format("s", "sobol", 8) + SMALL + factors, "sobol")
     si = analysis.sobol_indices(experiments.load(sobol))
     assert {"S1", "ST", "S1_conf", "ST_conf"} <= set(si.columns) and len(si) > 0
+    from experiments.console import results_table
+
+    assert "Parameters ranked by Morris mu*" in results_table(experiments.load(morris))
+    assert "Parameters ranked by Sobol total index ST" in results_table(experiments.load(sobol))
     for out, title, csv in ((morris, "Morris screening", "morris.csv"), (sobol, "Sobol indices", "sobol.csv")):
         page = write_report(out).read_text()
         assert f"<h2>{title}</h2>" in page
