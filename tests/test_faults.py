@@ -189,7 +189,7 @@ def test_default_name_from_an_awkward_file_name_is_made_safe():
 
 
 def test_rerun_commands_are_shell_quoted(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr("experiments.report.write_report", lambda path: Path(path) / "report.html")  # not needed here
+    monkeypatch.setattr("experiments.report.write_report", lambda path, metrics=None: Path(path) / "report.html")  # not needed here
     out = tmp_path / "my results" / "it's here"
     path = sweep_file(tmp_path, replicates=1)
     assert main(["sweep", str(path), "--out", str(out), "--workers", "1", "--no-progress"]) == 0
