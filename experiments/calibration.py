@@ -317,6 +317,7 @@ def calibrate(mode: str = "shipped", out: str | Path | None = None, *, seed: int
     if db.exists():
         db.unlink()
     started = datetime.now(timezone.utc)
+    commit = _git_commit()   # the code the particles run (HEAD may move during a long run)
     clock = time.perf_counter()
 
     from .runner import make_executor
@@ -334,7 +335,7 @@ def calibrate(mode: str = "shipped", out: str | Path | None = None, *, seed: int
         history = abc.run(minimum_epsilon=0.0, max_nr_populations=s.generations)
         abc_seconds = time.perf_counter() - clock
         result = _finish(history, out, s, mode, seed, workers, f"DeterministicSampler on {backend}", started,
-                         abc_seconds, executor)
+                         abc_seconds, executor, commit=commit)
     finally:
         if ctx is not None:
             ctx.__exit__(*sys.exc_info())
@@ -344,7 +345,7 @@ def calibrate(mode: str = "shipped", out: str | Path | None = None, *, seed: int
 
 
 def export(db: str | Path, out: str | Path, mode: str = "shipped", *, seed: int = 1, workers: int = 1,
-           note: str = "", **overrides) -> CalibrationResult:
+           note: str = "", commit: str | None = None, **overrides) -> CalibrationResult:
     """Write the posterior of the last finished generation in pyabc database ``db`` (e.g. of a stopped run)."""
     import pyabc
 
@@ -360,13 +361,13 @@ def export(db: str | Path, out: str | Path, mode: str = "shipped", *, seed: int 
     if workers > 1:
         with make_executor(workers) as (executor, backend):
             return _finish(history, out, s, mode, seed, workers, "DeterministicSampler (exported from its database)",
-                           start.to_pydatetime(), abc_seconds, executor, note)
+                           start.to_pydatetime(), abc_seconds, executor, note, commit)
     return _finish(history, out, s, mode, seed, workers, "DeterministicSampler (exported from its database)",
-                   start.to_pydatetime(), abc_seconds, None, note)
+                   start.to_pydatetime(), abc_seconds, None, note, commit)
 
 
 def _finish(history, out: Path, s: Settings, mode: str, seed: int, workers: int, sampler: str, started,
-            abc_seconds: float, executor=None, note: str = "") -> CalibrationResult:
+            abc_seconds: float, executor=None, note: str = "", commit: str | None = None) -> CalibrationResult:
     pops = history.get_all_populations()
     population = history.get_population(t=history.max_t)
     rows = []
@@ -420,7 +421,7 @@ def _finish(history, out: Path, s: Settings, mode: str, seed: int, workers: int,
         "predictive_seconds": round(pred_seconds, 1),
         "started_at": started.isoformat(timespec="seconds"),
         "versions": _versions(),
-        "git_commit": _git_commit(),
+        "git_commit": commit or _git_commit(),
         "machine": {"cpus": os.cpu_count(),
                     "load_average_1min": round(os.getloadavg()[0], 1) if hasattr(os, "getloadavg") else None},
         "central": central,
@@ -477,8 +478,10 @@ def write_report(out: str | Path) -> Path:
         lo = t.low if math.isfinite(t.low) else min(np.min(x) if x.size else 0, t.high) - 2 * t.scale
         hi = t.high if math.isfinite(t.high) else max(np.max(x) if x.size else 0, t.low) + 2 * t.scale
         ax.axvspan(lo, hi, color="tab:green", alpha=0.2, label="observed range")
-        if x.size:
+        if x.size and np.ptp(x) > 0:
             ax.hist(x, bins=15, color="tab:blue", alpha=0.8, label="posterior predictive")
+        elif x.size:   # every draw gives the same value
+            ax.axvline(x[0], color="tab:blue", linewidth=3, label="posterior predictive")
         ax.set_title(f"{t.id} {'(held out) ' if not t.fitted else ''}{v['verdict']}", fontsize=8,
                      color="black" if v["verdict"] == "met" else "tab:red")
         ax.set_xlabel(t.stat, fontsize=7)
@@ -517,8 +520,9 @@ def write_report(out: str | Path) -> Path:
         f"started {manifest['started_at']}. Reproduce: `{manifest['command']}`."
         + (f" {manifest['note']}" if manifest.get("note") else ""),
         "",
-        f"Settings: {s['population']} particles per generation, {len(manifest['generations'])} populations "
-        f"(the prior calibration sample is not counted), {s['months']} months per scenario run, "
+        f"Settings: {s['population']} particles per generation, "
+        f"{sum(g['t'] >= 0 for g in manifest['generations'])} ABC-SMC generations after a prior sample that sets "
+        f"the first tolerance, {s['months']} months per scenario run, "
         f"{len(T.SCENARIOS)} scenarios per particle ({', '.join(T.SCENARIOS)}), default stylised ICS. "
         f"{manifest['particle_evaluations']} particle evaluations, {manifest['model_runs']} model runs in all; "
         f"ABC {manifest['abc_seconds']} s + posterior predictive {manifest['predictive_seconds']} s on "

@@ -9,7 +9,7 @@ share seeds (common random numbers) and the test reports the mean paired differe
 its 95% t-interval; it asserts the direction (the whole interval on one side of zero) and
 an absolute difference of about half the one measured when the test was written. Each
 docstring names the mechanisms whose change could make the pattern fail, and the figure
-measured at the commit that wrote it (printed again with ``pytest -s``).
+measured at the commit that wrote it (model at 00bea65; printed again with ``pytest -s``).
 """
 
 from __future__ import annotations
@@ -72,9 +72,10 @@ def test_1_trust_falls_faster_than_it_builds(top_down):
     month before, less the same change for bodies of its kind not caught in that window
     (difference in differences). Per seed, the mean over its events (4-13 events).
 
-    Measured: fall in the detection month 0.052 (95% CI 0.047 to 0.057); regained over the
-    next 12 months 0.012 (0.002 to 0.021), about 0.001 a month: the fall is some 50 times
-    faster than the rebuilding; share of the fall regained after 12 months 0.26 (0.06 to 0.45).
+    Measured: fall in the detection month 0.050 (95% CI 0.046 to 0.055); regained over the
+    next 12 months 0.011 (0.004 to 0.019), about 0.001 a month: the fall is some 50 times
+    faster than the rebuilding (fall per month less rebuilding per month 0.049, 0.044 to
+    0.055); share of the fall regained after 12 months 0.27 (0.09 to 0.44).
 
     Could fail if: reputation stops carrying detections to partners (``reputation_weight``,
     ``negativity_bias``, the caught flag in ``abm.trust``), erosion is no faster than building
@@ -121,7 +122,7 @@ def test_1_trust_falls_faster_than_it_builds(top_down):
 def test_2_a_history_of_joint_working_speeds_progress_along_the_continuum():
     """initial_trust 0.6 vs 0.3 (same seeds): collaboration index at month 24.
 
-    Measured: +0.098 (95% CI +0.092 to +0.103).
+    Measured: +0.099 (95% CI +0.095 to +0.104).
 
     Could fail if: readiness stops depending on mutual trust (``abm.continuum``), trust
     converges within two years whatever its start (fast ``trust_build_rate`` and
@@ -141,16 +142,16 @@ def test_3_system_outcome_gains_of_collaboration_are_small_and_late(permissive, 
     gain in system outcome over the first two years (mean of months 13-24) and the further
     gain by year ten (mean of months 109-120).
 
-    Measured: early -0.0001 (95% CI -0.0001 to -0.0001), late further gain +0.0041
-    (+0.0033 to +0.0048).
+    Measured: early -0.0001 (95% CI -0.0001 to -0.0001), late further gain +0.0039
+    (+0.0031 to +0.0047).
 
     A regime switch at month 1 from top_down to permissive is not a clean case on the system
     outcome: fewer national asks free capacity for organisations' own targets at once, so
-    most of its system-outcome gain comes in the first year (months 13-24: +0.0104, 95% CI
-    +0.0099 to +0.0110; further gain by months 109-120 only +0.0016, +0.0007 to +0.0024).
+    most of its system-outcome gain comes in the first year (months 13-24: +0.0123, 95% CI
+    +0.0117 to +0.0130; further gain by months 109-120 only +0.0030, +0.0016 to +0.0043).
     The pattern does not hold for that gain. Its collaboration channel is small and late, and
-    this test asserts that for channel capability (early +0.0001, +0.0001 to +0.0002; late
-    further gain +0.0158, +0.0140 to +0.0176).
+    this test asserts that for channel capability (early +0.0002, +0.0001 to +0.0002; late
+    further gain +0.0170, +0.0152 to +0.0187).
 
     Could fail if: channel delays shrink (``CHANNEL_DELAYS``, ``capability_delay``), joint
     output feeds the system outcome directly, capability saturates early, or voice stops
@@ -186,10 +187,10 @@ def test_4_acute_trusts_dominate_realised_decisions_unless_inclusion(permissive,
     continuum level of councils' and VCSE bodies' ties (council_vcse_inclusion), averaged over
     months 1-120.
 
-    Measured: acute trusts' share in their own successful projects 0.885 (95% CI 0.873 to
-    0.898) by default, 0.532 (0.520 to 0.544) with inclusion; inclusion lowers
-    acute_decision_share by 0.029 (0.024 to 0.034) and raises council_vcse_inclusion by 0.020
-    (0.018 to 0.022).
+    Measured: acute trusts' share in their own successful projects 0.880 (95% CI 0.868 to
+    0.892) by default, 0.530 (0.522 to 0.537) with inclusion; inclusion lowers
+    acute_decision_share by 0.030 (0.026 to 0.034) and raises council_vcse_inclusion by 0.021
+    (0.019 to 0.023).
 
     Could fail if: acute trusts stop taking part in the projects that succeed (their ties
     stay unconnected, their joint effort goes elsewhere), voice stops following budget
@@ -219,8 +220,8 @@ def test_5_operational_pressure_crowds_out_joint_work_and_lowers_the_system_outc
     """pressure 0.3 vs 0.8 (same seeds): joint-work share of discretionary capacity,
     collaboration index and system outcome, averaged over months 1-120.
 
-    Measured: joint work +0.098 (95% CI +0.093 to +0.102), collaboration index +0.069
-    (+0.063 to +0.075), system outcome +0.293 (+0.291 to +0.295). Most of the system-outcome
+    Measured: joint work +0.096 (95% CI +0.092 to +0.099), collaboration index +0.071
+    (+0.066 to +0.077), system outcome +0.293 (+0.291 to +0.295). Most of the system-outcome
     difference is pressure's direct cost to performance and to discharge support; the
     channels' share grows over the run (capability gap 0.000 at month 1, 0.156 at month 120).
 
@@ -245,7 +246,7 @@ def test_6_top_down_oversight_raises_turf_and_the_gaming_gap(permissive, top_dow
     """top_down vs permissive (same seeds): mean turf, and the gap between reported and true
     performance of providers in league tables, averaged over months 1-120.
 
-    Measured: turf +0.046 (95% CI +0.044 to +0.048), gaming gap +0.011 (+0.010 to +0.012).
+    Measured: turf +0.049 (95% CI +0.048 to +0.051), gaming gap +0.016 (+0.015 to +0.017).
 
     Could fail if: scrutiny and sanctions stop raising turf (``turf_scrutiny_weight``,
     ``turf_sanction_weight``), organisations stop believing their own score carries a stake
@@ -265,8 +266,8 @@ def test_7_system_accountability_keeps_organisations_in_joint_work():
     """oversight_intensity 0.8 with system_focus 0 (organisational accountability) vs 1
     (system accountability), same seeds: joint-work share and collaboration index, months 1-120.
 
-    Measured: joint work +0.020 (95% CI +0.017 to +0.022), collaboration index +0.040
-    (+0.033 to +0.046). (The system outcome is slightly lower under system accountability:
+    Measured: joint work +0.022 (95% CI +0.019 to +0.024), collaboration index +0.040
+    (+0.034 to +0.046). (The system outcome is slightly lower under system accountability:
     -0.004; fewer bodies game but own-target work falls too.)
 
     Could fail if: the published weights stop reaching organisations' beliefs about the
@@ -290,7 +291,7 @@ def test_8_early_small_wins_start_a_virtuous_cycle():
     a project succeeds is drawn at random given the pair's state, so the difference is what
     the win set going. Per seed, the mean level difference.
 
-    Measured: +0.30 levels (95% CI +0.23 to +0.36).
+    Measured: +0.29 levels (95% CI +0.24 to +0.34).
 
     Could fail if: a small win stops raising trust (``small_win_boost``), or trust stops
     driving readiness for the next step (``abm.continuum``), or a failure costs as much trust
@@ -319,8 +320,8 @@ def test_9_power_imbalance_lowers_collaboration_unless_inclusion_counters_it():
     """voice_budget_exponent 0 vs 2, and 2 with inclusion = 1 vs 2 alone (same seeds):
     collaboration index, months 1-120.
 
-    Measured: equal vs steep voice +0.0104 (95% CI +0.0088 to +0.0119); inclusion under steep
-    voice +0.0148 (+0.0129 to +0.0167).
+    Measured: equal vs steep voice +0.0101 (95% CI +0.0085 to +0.0118); inclusion under steep
+    voice +0.0148 (+0.0128 to +0.0167).
 
     Could fail if: unequal sharing of joint benefits stops raising the turf of those who
     contribute more than they receive (``turf_unfairness_weight``), turf stops lowering

@@ -202,18 +202,25 @@ class TestConvening:
         m = ICSModel(rng=4, facilitation_budget=5.0, initial_trust=0.05, trust_spread=0.0)
         m.run_for(1)
         before_trust, before_level = m.ties.trust.copy(), m.ties.level.copy()
-        convened = m.icb_class.convene(m, np.zeros(m.orgs.n_systems))
-        assert convened.sum() >= 5
-        assert (before_level[0::2][convened] == 0).all()
+        meeting = m.icb_class.convene(m, np.zeros(m.orgs.n_systems))
+        new = meeting & (before_level[0::2] == 0)
+        assert new.sum() >= 5
         assert_array_equal(m.ties.trust, before_trust)
-        attempted = np.zeros(m.ties.n_pairs, bool)
-        continuum.update_levels(m.ties, m.orgs.turf, attempted, convened,
+        continuum.update_levels(m.ties, m.orgs.turf, np.zeros(m.ties.n_pairs, bool), meeting,
                                 np.ones(m.ties.n_pairs, np.float32), m.p)
-        assert (m.ties.level[0::2][convened] == 1).all()
+        assert (m.ties.level[0::2][meeting] >= 1).all()
+        assert (m.ties.level[0::2][new] == 1).all()
         assert_array_equal(m.ties.trust, before_trust)
         # readiness alone would not have connected them
-        ready = np.minimum(before_trust[0::2], before_trust[1::2])[convened]
+        ready = np.minimum(before_trust[0::2], before_trust[1::2])[new]
         assert (ready < m.p["readiness_step"]).all()
+
+    def test_a_forum_keeps_meeting_after_its_first_month(self):
+        m = ICSModel(rng=4, facilitation_budget=2.0)
+        first = m.icb_class.convene(m, np.zeros(m.orgs.n_systems))
+        assert first.any()
+        again = m.icb_class.convene(m, np.zeros(m.orgs.n_systems))
+        assert again[first].all()
 
     def test_forums_cost_both_sides_capacity(self):
         m = ICSModel(rng=4, facilitation_budget=3.0)

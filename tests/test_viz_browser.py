@@ -26,7 +26,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
         "--disable-sync", "--no-first-run", "--disable-quic"]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
-CHARTS = ("levels", "kinds", "outcome", "oversight")
+CHARTS = ("levels", "trust", "outcome")  # the key charts on the Model tab
 
 
 def _browser_missing() -> str | None:
@@ -116,7 +116,7 @@ def page(browser, server_url):
 
 
 def _wait_drawn(pg, month: int) -> None:
-    """Wait until the counter, the network and all four charts show ``month``."""
+    """Wait until the counter, the network and the three key charts show ``month``."""
     pg.wait_for_function(
         """(m) => {
             const counter = document.querySelector('.ics-month-counter');
@@ -124,7 +124,7 @@ def _wait_drawn(pg, month: int) -> None:
             const charts = [...document.querySelectorAll('.ics-chart')];
             return counter && counter.textContent.trim() === `Month ${m}`
                 && net && net.dataset.month === String(m)
-                && charts.length === 4 && charts.every(c => c.dataset.month === String(m));
+                && charts.length === 3 && charts.every(c => c.dataset.month === String(m));
         }""",
         arg=month,
         polling="raf",
@@ -173,7 +173,7 @@ def _play_until(pg, month: int) -> int:
 def _assert_no_traceback(pg) -> None:
     text = pg.locator("body").inner_text()
     assert "Traceback" not in text and not re.search(r"\b\w+Error\b", text), text[:2000]
-    assert pg.locator(".ics-month-counter").count() == 1 and pg.locator(".ics-chart").count() == 4
+    assert pg.locator(".ics-month-counter").count() == 1 and pg.locator(".ics-chart").count() == 3
 
 
 def test_page_loads_offline_with_network_and_charts(page):
@@ -189,7 +189,7 @@ def test_page_loads_offline_with_network_and_charts(page):
         return seen.size;
     }""")
     assert distinct > 10
-    assert page.get_by_text("Integrated Care Board").first.is_visible()  # the legend
+    assert page.locator(".ics-legend").get_by_text("ICB").first.is_visible()  # the key
     # the assets came from this machine: solara's local asset cache served the JS and fonts
     assert any("/_solara/cdn/echarts@5.4.0/" in u for u in page.recorder.requests)
 
@@ -201,7 +201,7 @@ def test_controls_step_and_regime_change_redraw_network_and_charts(page):
     slider.scroll_into_view_if_needed()
     box = slider.bounding_box()
     page.mouse.click(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)
-    page.wait_for_function("() => /system focus (0\\.9\\d|1\\.00)/.test(document.querySelector('.ics-regime').textContent)")
+    page.wait_for_function("() => /focus (0\\.9\\d|1\\.00)/.test(document.querySelector('.ics-regime-knobs').textContent)")
     month = _step(page, 3, 0)
 
     # switch regime while running
@@ -328,3 +328,70 @@ def test_play_after_a_long_history_twice_and_the_levels_chart_draws_what_it_was_
     switches = drawn[0]["marks"]
     assert len(switches) == 1 and 36 <= switches[0] < 100  # the regime change, where it happened
 
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
+def test_one_screen_shows_monitors_controls_network_and_key_charts(browser, server_url, size):
+    """Issue 13: on a projector (1280x720) and at 1920x1080 everything a room needs fits without scrolling."""
+    width, height = size
+    context = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True)
+    pg = context.new_page()
+    pg.set_default_timeout(30_000)
+    recorder = Recorder(pg)
+    try:
+        pg.goto(server_url)
+        _wait_drawn(pg, 0)
+        month = _step(pg, 3, 0)
+        pg.locator(".ics-event-merger").click()
+        pg.locator(".ics-message-info").filter(has_text="merged into").wait_for()
+        month = _step(pg, 3, month)
+        pg.wait_for_timeout(300)
+        pg.screenshot(path=ARTIFACTS / f"viz_screen_{width}x{height}.png")
+        # nothing scrolls: the page is exactly one screen
+        assert pg.evaluate("() => document.documentElement.scrollHeight") <= height
+        assert pg.evaluate("() => document.documentElement.scrollWidth") <= width
+        visible = [".ics-month-counter", ".ics-regime", ".ics-network canvas", ".ics-step", ".ics-play", ".ics-reset",
+                   ".ics-event-winter", ".ics-event-merger", ".ics-event-budget_cut", ".ics-export-pictures",
+                   *(f".ics-chart-{name}" for name in CHARTS),
+                   *(f".ics-monitor-{m}" for m in ("trust_mean", "turf_mean", "collaboration_index",
+                                                   "system_outcome", "delayed_discharge_days", "gaming_gap"))]
+        for selector in visible:
+            box = pg.locator(selector).first.bounding_box()
+            assert box is not None, selector
+            assert box["y"] >= 0 and box["y"] + box["height"] <= height + 1, (selector, box)
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width + 1, (selector, box)
+        # text a room can read: the key and the monitors' labels are at least 16 px
+        smallest = pg.evaluate("""() => Math.min(...[...document.querySelectorAll(
+            '.ics-legend *, .ics-monitor-label, .ics-section, .ics-slider-label')]
+            .filter(e => e.textContent.trim()).map(e => parseFloat(getComputedStyle(e).fontSize)))""")
+        assert smallest >= 16
+        # the merger is labelled on the charts
+        labels = pg.evaluate("""() => document.querySelector('.ics-chart-outcome').__vue__.chart.getOption()
+            .series[0].markLine.data.map(d => d.label.formatter)""")
+        assert labels == ["Merger"]
+
+        if (width, height) == (1280, 720):
+            # export: the metrics as CSV and the pictures as PNG, made on this machine
+            with pg.expect_download() as csv_download:
+                pg.locator(".ics-export .v-btn").first.click()
+            text = Path(csv_download.value.path()).read_text(encoding="utf-8")
+            lines = text.strip().splitlines()
+            assert lines[0].startswith("month,") and "delayed_discharge_days" in lines[0]
+            assert len(lines) == month + 2
+            with pg.expect_download() as png_download:
+                pg.locator(".ics-export-pictures").click()
+            png = Path(png_download.value.path()).read_bytes()
+            assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5_000
+            (ARTIFACTS / "viz_export.png").write_bytes(png)
+            # the detail charts have their own tab, on the same screen
+            pg.locator(".ics-tab-detail").click()
+            pg.wait_for_function("""(m) => {
+                const charts = [...document.querySelectorAll('.ics-chart')];
+                return charts.length === 4 && charts.every(c => c.dataset.month === String(m));
+            }""", arg=month)
+            pg.wait_for_timeout(300)
+            pg.screenshot(path=ARTIFACTS / "viz_detail_1280x720.png")
+            assert pg.evaluate("() => document.documentElement.scrollHeight") <= height
+        assert recorder.outside() == [] and recorder.errors == [] and recorder.failed == []
+    finally:
+        context.close()

@@ -15,7 +15,7 @@ from viz.app import ODD_PATH, Page
 from viz.simulation import COUNT_PARAMETERS, LIVE_KNOBS, START_PARAMETERS
 from viz.widgets import EChart, MarkdownView
 
-CHARTS = ("levels", "kinds", "outcome", "oversight")
+CHARTS = ("levels", "trust", "outcome")  # the key charts beside the network (the Model tab)
 
 
 def play_threads() -> list[threading.Thread]:
@@ -68,11 +68,11 @@ def chart(rc, name) -> dict:
     return json.loads(widget(rc, f"chart-{name}").option_json)
 
 
-def test_page_shows_month_network_and_four_charts(view):
+def test_page_shows_month_network_and_three_key_charts(view):
     assert month_text(view) == "Month 0"
     structure = json.loads(widget(view, "network").structure_json)
     assert len(structure["x"]) == 56  # the default ICS
-    assert len(view.find(EChart)) == 4
+    assert len(view.find(EChart)) == 3
     for name in CHARTS:
         assert chart(view, name)["series"], name
         assert widget(view, f"chart-{name}").month == 0
@@ -134,8 +134,9 @@ def test_event_buttons_act_and_report(view):
     assert sum(1 for s in state["size"] if s < 0) == 1  # the merged trust left the picture
     click(view, "event-budget_cut")
     click(view, "step")
-    marks = chart(view, "oversight")["series"][0]["markLine"]["data"]
-    assert [m["lineStyle"]["type"] for m in marks] == ["dotted"]  # three events, one month
+    marks = chart(view, "outcome")["series"][0]["markLine"]["data"]
+    assert [m["lineStyle"]["type"] for m in marks] == ["dotted"]  # three events, one month: the last is labelled
+    assert marks[0]["label"]["formatter"] == "Council cut"
 
 
 @pytest.mark.parametrize("seed", ["abc", "-5", "3.14", "１２", "", "  17  "])
@@ -166,8 +167,7 @@ def test_counts_apply_on_reset_only(view):
 
 def test_selecting_an_organisation_shows_its_figures(view):
     click(view, "step")
-    card = widget(view, "organisation-card")
-    assert "No organisation selected" in card.children[0]
+    assert not view.find(meta_ref="organisation-card")  # no card over the network until one is chosen
     net = widget(view, "network")
     net.selected = 0  # what a click in the browser sends
     card = widget(view, "organisation-card")
@@ -223,18 +223,18 @@ def test_play_after_a_long_history_twice_stays_consistent(view):
         for name in CHARTS:
             assert widget(view, f"chart-{name}").month == month
         assert chart(view, "levels")["series"][0]["data"][-1][0] == month
-        assert len(chart(view, "kinds")["series"][0]["data"]) == month + 1
+        assert len(chart(view, "trust")["series"][0]["data"]) == month + 1
 
 
 def test_info_tab_renders_the_info_text_and_links_to_the_odd(view):
-    view.find(v.Tabs).widget.v_model = 1  # what clicking the Info tab sends
+    view.find(v.Tabs).widget.v_model = 2  # what clicking the Info tab sends
     info = view.find(MarkdownView).widget
     for heading in ("What is it?", "How it works", "How to use it", "Things to notice", "Guided demonstrations"):
         assert f">{heading}</h2>" in info.html
     assert info.html.count("<h3") == 3  # three guided demonstrations
     assert 'href="#odd"' in info.html
     info.link = "odd|123"  # what clicking the link sends
-    assert view.find(v.Tabs).widget.v_model == 2
+    assert view.find(v.Tabs).widget.v_model == 3
     odd = view.find(MarkdownView).widget.html
     if ODD_PATH.exists():
         first_line = ODD_PATH.read_text(encoding="utf-8").lstrip("# ").splitlines()[0].strip()
@@ -267,3 +267,54 @@ def test_play_stops_at_the_last_month(view, monkeypatch):
     assert widget(view, "step").disabled
     click(view, "step")
     assert month_text(view) == "Month 5"
+
+
+def test_detail_tab_has_the_group_channel_and_oversight_charts(view):
+    click(view, "step")
+    view.find(v.Tabs).widget.v_model = 1  # what clicking the Detail charts tab sends
+    for name in ("trust-groups", "turf-groups", "channels", "oversight"):
+        assert chart(view, name)["series"], name
+        assert widget(view, f"chart-{name}").month == 1
+    names = [s["name"] for s in chart(view, "trust-groups")["series"]]
+    assert names == ["NHS trusts", "Councils", "VCSE", "Primary care", "ICB"]
+
+
+def test_monitors_show_this_months_headline_figures(view):
+    click(view, "step")
+    for metric in ("trust_mean", "turf_mean", "collaboration_index", "system_outcome", "delayed_discharge_days",
+                   "gaming_gap"):
+        assert view.find(meta_ref=f"monitor-{metric}"), metric
+    shown = view.find(meta_ref="monitor-delayed_discharge_days").find(v.Html, class_="ics-monitor-value")
+    assert shown.widget.children[0] != "–"
+
+
+def test_a_moved_knob_shows_custom_in_the_regime_selector_and_a_preset_restores_it(view):
+    select = widget(view, "regime")
+    assert select.v_model == "permissive"
+    widget(view, "slider-system_focus").v_model = 0.95
+    select = widget(view, "regime")
+    assert select.v_model == "custom"
+    assert any(item["value"] == "custom" for item in select.items)
+    assert "0.95" in view.find(v.Html, class_="ics-note ics-custom-note").widget.children[0]
+    select.v_model = "permissive"  # back to the preset
+    assert widget(view, "regime").v_model == "permissive"
+    assert widget(view, "slider-system_focus").v_model == REGIMES["permissive"].system_focus
+
+
+def test_messages_clear_when_stale(view):
+    click(view, "event-winter")
+    assert "winter" in widget(view, "message").unsafe_innerHTML.lower()
+    for _ in range(13):
+        click(view, "step")
+    assert not view.find(meta_ref="message")  # a year on, the message is gone
+
+
+def test_the_ics_picker_offers_the_stylised_ics_and_englands_42(view):
+    from abm import england
+    picker = widget(view, "ics")
+    values = [item["value"] for item in picker.items]
+    assert values[0] == "" and values[1:] == england.names()
+    picker.v_model = england.names()[1]
+    click(view, "reset")
+    assert england.names()[1] in widget(view, "message").unsafe_innerHTML
+    assert month_text(view) == "Month 0"

@@ -194,16 +194,53 @@ def test_levels_chart_draws_a_break_where_the_data_breaks():
     assert [(d["xAxis"], d["name"]) for d in option["series"][0]["markLine"]["data"]] == [(36, "top_down")]
 
 
-def test_kinds_chart_has_trust_and_turf_for_every_kind(run_with_changes):
+def test_group_charts_have_a_few_labelled_lines_not_ten(run_with_changes):
     sim = run_with_changes
-    colours, labels = sim.kind_colours()
-    option = charts.kinds_chart(sim.kind_history(), colours, labels, sim.marks())
-    kinds = {o.kind for o in sim.model.organisations}
-    assert len(option["series"]) == 2 * len(kinds)
-    acute = [s for s in option["series"] if s["name"] == labels["acute"]]
-    assert {s["xAxisIndex"] for s in acute} == {0, 1}
-    assert acute[0]["color"] == colours["acute"]
-    assert len(acute[0]["data"]) == sim.month + 1
+    groups = sim.snapshot().group_history
+    for column in ("trust_given", "turf"):
+        option = charts.group_chart(groups, column, "t", "a", sim.marks())
+        names = [s["name"] for s in option["series"]]
+        assert names == [g.label for g in charts.GROUPS]  # NHS trusts, councils, VCSE, primary care, ICB
+        for series, group in zip(option["series"], charts.GROUPS):
+            assert series["color"] == group.colour and series["endLabel"]["show"]  # a label, not colour alone
+            assert len(series["data"]) == sim.month + 1
+        assert len({json.dumps(s["lineStyle"]["type"]) for s in option["series"]}) == len(charts.GROUPS)
+
+
+def _contrast(colour: str) -> float:
+    def channel(c):
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (channel(int(colour[k:k + 2], 16) / 255) for k in (1, 3, 5))
+    return 1.05 / (0.2126 * r + 0.7152 * g + 0.0722 * b + 0.05)
+
+
+def test_partnership_colours_contrast_on_white_and_kinds_use_okabe_ito():
+    assert all(_contrast(c) >= 3.0 for c in charts.LEVEL_COLOURS), [round(_contrast(c), 2) for c in charts.LEVEL_COLOURS]
+    okabe_ito = {"#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"}
+    assert {g.colour for g in charts.GROUPS} <= okabe_ito
+    model = ICSModel(rng=1)
+    kinds = {o.kind for o in model.organisations}
+    assert kinds <= set(charts.KIND_GROUP)  # every built-in kind has a group, hence a shape
+    assert len({g.shape for g in charts.GROUPS}) == len(charts.GROUPS)
+
+
+def test_charts_text_is_at_least_16_px(run_with_changes):
+    sim = run_with_changes
+    history = sim.history()
+    options = [charts.levels_chart(history, sim.marks(), compact=True),
+               charts.trust_turf_chart(history, sim.marks(), compact=True),
+               charts.outcome_chart(history, sim.marks(), compact=True),
+               charts.channels_chart(history, sim.marks()), charts.oversight_chart(history, sim.marks()),
+               charts.group_chart(sim.snapshot().group_history, "turf", "t", "a", sim.marks())]
+    sizes = [int(v) for o in options for v in re.findall(r'"fontSize":\s*(\d+)', json.dumps(o))]
+    assert sizes and min(sizes) >= 16
+
+
+def test_event_marks_are_labelled(run_with_changes):
+    sim = run_with_changes
+    line = charts.mark_line(sim.marks())
+    events = [d for d in line["data"] if d["lineStyle"]["type"] == "dotted"]
+    assert events and all(d["label"]["formatter"] for d in events)
 
 
 def test_outcome_and_oversight_charts_carry_the_metrics(run_with_changes):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -166,3 +167,51 @@ def test_too_many_organisations_for_the_browser_is_refused(sim):
         assert sim.reset(**counts).ok
         settings = {**sim.settings}
         assert len(sim.model.organisations) <= estimated_organisations(settings)
+
+
+def test_messages_name_the_organisations_involved():
+    sim = Simulation(seed_text="5")
+    acute = [i for i, o in enumerate(sim.model.organisations) if o.kind == "acute"]
+    names = sim.snapshot().layout.names
+    message = sim.trigger("merger")
+    assert names[acute[-1]] in message and names[acute[0]] in message and "merged into" in message
+    assert "Local authority" in sim.trigger("budget_cut")
+    assert sim.marks()[-1].label == "Council cut"
+
+
+def test_metrics_csv_has_a_row_per_month_and_every_metric():
+    import io
+
+    from abm.metrics import MODEL_METRICS
+    sim = Simulation(seed_text="5")
+    sim.step(3)
+    table = pd.read_csv(io.StringIO(sim.metrics_csv()))
+    assert list(table["month"]) == [0, 1, 2, 3]
+    assert set(MODEL_METRICS) <= set(table.columns)
+    assert table["delayed_discharge_days"].iloc[-1] == pytest.approx(sim.history()["delayed_discharge_days"].iloc[-1],
+                                                                      rel=1e-5)
+
+
+def test_a_moved_knob_makes_the_regime_custom_and_a_preset_undoes_it():
+    from viz.simulation import is_custom
+    sim = Simulation(seed_text="5")
+    assert not is_custom(sim.snapshot().regime)
+    sim.change_knob("system_focus", 0.95)
+    assert is_custom(sim.snapshot().regime)
+    sim.change_regime(sim.snapshot().regime.name)
+    assert not is_custom(sim.snapshot().regime)
+
+
+def test_a_real_ics_is_built_by_name_and_the_stylised_one_again():
+    from abm import england
+    from viz.simulation import STYLISED, ics_choices
+    choices = ics_choices()
+    assert choices[0] == (STYLISED, None) and [v for _, v in choices[1:]] == england.names()
+    sim = Simulation(seed_text="5")
+    name = england.names()[0]
+    result = sim.reset(ics=name)
+    assert result.ok and name in result.message
+    assert sim.snapshot().settings["ics"] == name and sim.model.ics_names == [name]
+    assert sim.reset(ics=None).ok and sim.snapshot().settings["ics"] is None
+    assert sim.reset(ics="Nowhere at all").ok is False  # a bad name keeps the model
+    assert sim.snapshot().settings["ics"] is None

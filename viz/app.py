@@ -1,9 +1,12 @@
 """The trainers' browser view of the ICS collaboration model (Solara).
 
 Run it with ``ics-abm viz`` (see ``viz.server``) or ``solara run viz/app.py``.
-Each browser tab gets its own model (``viz.simulation.Simulation``). The page
-shows the network of organisations, four time-series charts, the controls,
-and an Info tab (``viz/info.md``) with the ODD beside it.
+Each browser tab gets its own model (``viz.simulation.Simulation``). One
+screen (1280x720 and up, for a projector) shows large monitors (month,
+regime, trust, turf, collaboration, system outcome, delayed discharges,
+gaming gap), the controls with the event and export buttons, the network of
+organisations and three key charts; the detail charts, the Info tab
+(``viz/info.md``) and the ODD have tabs of their own.
 
 Play steps the model in a thread while the page draws, so each render takes
 one ``Snapshot`` of the simulation and draws everything from it: the page never
@@ -31,9 +34,9 @@ from viz import charts
 from viz.markdown_view import markdown_html
 from viz.network_data import SIZE_BY, legend_levels
 from viz.server import quiet_solara
-from viz.simulation import (COUNT_PARAMETERS, EVENTS, LIVE_KNOBS, START_PARAMETERS, Simulation, Snapshot, label,
-                            regime_title)
-from viz.widgets import EChart, MarkdownView, NetworkCanvas
+from viz.simulation import (COUNT_PARAMETERS, EVENTS, LIVE_KNOBS, START_PARAMETERS, Simulation, Snapshot,
+                            ics_choices, is_custom, label, regime_title)
+from viz.widgets import EChart, ExportPictures, MarkdownView, NetworkCanvas
 
 HERE = Path(__file__).resolve().parent
 INFO_PATH = HERE / "info.md"
@@ -41,7 +44,23 @@ ODD_PATH = HERE.parent / "docs" / "ODD.md"
 CSS = (HERE / "style.css").read_text(encoding="utf-8")
 MAX_MONTHS_PER_FRAME = 12
 LAST_MONTH = 600  # 50 years: Play stops here, so a view left running does not grow without end
-TABS = ("model", "info", "odd")
+TABS = ("model", "detail", "info", "odd")
+# A message about the run is stale, and no longer shown, this many months after it was given.
+MESSAGE_MONTHS = 12
+
+# The big numbers above everything: (metric, label, format).
+MONITORS = (
+    ("trust_mean", "Trust", "{:.2f}"),
+    ("turf_mean", "Turf", "{:.2f}"),
+    ("collaboration_index", "Collaboration", "{:.2f}"),
+    ("system_outcome", "System outcome", "{:.2f}"),
+    ("delayed_discharge_days", "Delayed discharges", "{:.1f}"),
+    ("gaming_gap", "Gaming gap", "{:.3f}"),
+)
+# Short names of the kinds for the network's key.
+SHORT = {"icb": "ICB", "acute": "Acute", "mental_health": "Mental health", "community": "Community",
+         "ambulance": "Ambulance", "local_authority": "Council", "vcse_alliance": "VCSE alliance",
+         "vcse": "VCSE provider", "primary_care": "Primary care network", "healthwatch": "Healthwatch"}
 
 quiet_solara()  # no telemetry, no call home: the view must work on a closed network
 
@@ -89,20 +108,60 @@ def ParameterSlider(name: str, value, on_value, disabled: bool = False):
         solara.Text(p.meaning, classes=["ics-note", "ics-slider-help"])
 
 
+def shape_svg(shape: str, colour: str, size: int = 18) -> str:
+    """A small SVG of a node's shape, for the key."""
+    h = size / 2
+    paths = {
+        "circle": f"<circle cx='{h}' cy='{h}' r='{h - 1.5}'/>",
+        "square": f"<rect x='2' y='2' width='{size - 4}' height='{size - 4}'/>",
+        "diamond": f"<polygon points='{h},1 {size - 1},{h} {h},{size - 1} 1,{h}'/>",
+        "triangle": f"<polygon points='{h},1 {size - 1},{size - 2} 1,{size - 2}'/>",
+        "hexagon": f"<polygon points='{size - 1},{h} {size * 0.75},{size - 2} {size * 0.25},{size - 2} 1,{h} "
+                   f"{size * 0.25},2 {size * 0.75},2'/>",
+    }
+    return (f"<svg class='ics-shape' width='{size}' height='{size}' viewBox='0 0 {size} {size}'>"
+            f"<g fill='{colour}' stroke='#111' stroke-width='1.2'>{paths.get(shape, paths['circle'])}</g></svg>")
+
+
 @solara.component
 def Legend(snap: Snapshot, size_by: str):
-    """The key to the picture."""
-    colours, labels = snap.colours, snap.labels
-    rows = ["<div class='ics-legend'>", "<div class='ics-legend-title'>Organisations</div>"]
-    for kind, colour in colours.items():
-        rows.append(f"<div><span class='ics-swatch' style='background:{colour}'></span>{html.escape(labels[kind])}</div>")
-    rows.append("<div class='ics-legend-title'>Partnerships (line colour)</div>")
-    for text, colour in legend_levels():
-        rows.append(f"<div><span class='ics-line' style='background:{colour}'></span>{text}</div>")
-    rows.append("<div class='ics-legend-title'>Reading the picture</div>")
-    rows.append(f"<div>Circle size: {SIZE_BY[size_by].lower()}</div><div>Line width: mutual trust</div>")
-    rows.append("<div>Hover over a circle for its figures; click to select it.</div></div>")
-    solara.HTML(tag="div", unsafe_innerHTML="".join(rows))
+    """The key to the picture: shape by group, colour by kind, line colour by level."""
+    from viz.charts import group_of
+    chips = []
+    for kind, colour in snap.colours.items():
+        text = SHORT.get(kind, snap.labels[kind])
+        chips.append(f"<span class='ics-chip' title='{html.escape(snap.labels[kind])}'>"
+                     f"{shape_svg(group_of(kind).shape, colour)}{html.escape(text)}</span>")
+    levels = "".join(f"<span class='ics-chip'><span class='ics-line{' ics-line-none' if k == 0 else ''}' "
+                     f"style='background:{colour}'></span>{text}</span>"
+                     for k, (text, colour) in enumerate(legend_levels()))
+    key = (f"<div class='ics-legend'><div>{''.join(chips)}</div>"
+           f"<div><b>Partnerships:</b> {levels}</div>"
+           f"<div class='ics-legend-note'>Size: {SIZE_BY[size_by].lower()}; line width: mutual trust. "
+           "Hover over an organisation for its figures; click to select it.</div></div>")
+    solara.HTML(tag="div", unsafe_innerHTML=key)
+
+
+@solara.component
+def Monitors(snap: Snapshot):
+    """Large numbers a room can read: the month, the regime and this month's headline figures."""
+    regime = snap.regime
+    last = snap.history.iloc[-1] if len(snap.history) else None
+    with solara.Div(classes=["ics-monitors"]):
+        with solara.Div(classes=["ics-monitor", "ics-monitor-month"]):
+            solara.Text(f"Month {snap.month}", classes=["ics-month", "ics-month-counter"]).meta(ref="month")
+            solara.Text(f"Year {snap.month // 12 + 1}, month {snap.month % 12 + 1}" if snap.month else "Start",
+                        classes=["ics-monitor-label"])
+        with solara.Div(classes=["ics-monitor", "ics-monitor-regime"]):
+            title = regime_title(regime.name) + (" (custom)" if is_custom(regime) else "")
+            solara.Text(title, classes=["ics-regime"])
+            solara.Text(f"oversight {regime.oversight_intensity:.2f} · focus {regime.system_focus:.2f}",
+                        classes=["ics-regime-knobs", "ics-monitor-label"])
+        for metric, name, fmt in MONITORS:
+            value = "–" if last is None or metric not in last else fmt.format(float(last[metric]))
+            with solara.Div(classes=["ics-monitor", f"ics-monitor-{metric}"]).meta(ref=f"monitor-{metric}"):
+                solara.Text(value, classes=["ics-monitor-value"])
+                solara.Text(name, classes=["ics-monitor-label"], style={"font-weight": "600"})
 
 
 @solara.component
@@ -143,8 +202,7 @@ def Page(initial: dict | None = None):
     speed = solara.use_reactive(4)
     size_by = solara.use_reactive("budget")
     selected = solara.use_reactive(-1)
-    message = solara.use_reactive("")
-    error = solara.use_reactive(False)
+    message = solara.use_reactive(("", False, 0, 0))  # text, is it an error, run id, month: see ``shown``
     seed_text = solara.use_reactive(snap.seed_text)
     pending = solara.use_reactive(dict(snap.settings))
     tab = solara.use_reactive(0)
@@ -153,8 +211,15 @@ def Page(initial: dict | None = None):
         set_version(sim.version)
 
     def say(text: str, is_error: bool = False):
-        message.set(text)
-        error.set(is_error)
+        now = sim.snapshot()
+        message.set((text, is_error, now.run_id, now.month))
+
+    def shown() -> tuple[str, bool]:
+        """The message, unless it is stale: about another model, or given a year of months ago."""
+        text, is_error, run, month = message.value
+        if not is_error and (run != snap.run_id or snap.month > month + MESSAGE_MONTHS or snap.month < month):
+            return "", False
+        return text, is_error
 
     # ---- actions
     def step():
@@ -172,7 +237,8 @@ def Page(initial: dict | None = None):
         redraw()
 
     def change_regime(name):
-        if name and name != sim.snapshot().regime.name:
+        now = sim.snapshot().regime
+        if name and name != "custom" and (name != now.name or is_custom(now)):
             sim.change_regime(name)
             say(f"Month {sim.month}: regime changed to {regime_title(name)}.")
             redraw()
@@ -226,57 +292,56 @@ def Page(initial: dict | None = None):
     state = json.dumps(snap.network[size_by.value])
     history = snap.history
     marks = list(snap.marks)
-    regime = snap.regime
+    month = snap.month
+    text, is_error = shown()
+
+    def chart(name: str, option: dict):
+        EChart.element(option_json=_json(option), month=month, height=0,
+                       css_class=f"ics-chart-{name}").meta(ref=f"chart-{name}")
 
     solara.Style(CSS)
     solara.Title("ICS collaboration model")
-    with solara.Column(classes=["ics-page"], gap="0px"):
-        with solara.Div(classes=["ics-header"]):
-            solara.Text("Collaboration in Integrated Care Systems", classes=["ics-title"])
-            solara.Text(f"Month {snap.month}", classes=["ics-month", "ics-month-counter"]).meta(ref="month")
-            solara.Text(
-                f"Regime: {regime_title(regime.name)} (oversight {regime.oversight_intensity:.2f}, "
-                f"system focus {regime.system_focus:.2f})",
-                classes=["ics-regime"],
-            )
+    with solara.Div(classes=["ics-page"]):
+        Monitors(snap)
         with solara.Div(classes=["ics-body"]):
-            with solara.Column(classes=["ics-controls"], gap="4px"):
-                Controls(snap, playing, play_or_pause, speed, seed_text, pending, set_pending, step, reset,
-                         change_regime, change_knob, trigger, message.value, error.value)
-            with solara.Column(gap="0px"):
+            with solara.Div(classes=["ics-controls"]):
+                Controls(snap, sim, playing, play_or_pause, speed, seed_text, pending, set_pending, step, reset,
+                         change_regime, change_knob, trigger, text, is_error, size_by, selected)
+            with solara.Div(classes=["ics-main"]):
                 with solara.lab.Tabs(value=tab.value, on_value=tab.set, align="left"):
                     solara.lab.Tab("Model", classes=["ics-tab-model"])
+                    solara.lab.Tab("Detail charts", classes=["ics-tab-detail"])
                     solara.lab.Tab("Info", classes=["ics-tab-info"])
                     solara.lab.Tab("ODD (full description)", classes=["ics-tab-odd"])
                 if tab.value == 0:
-                    with solara.Div(classes=["ics-network-row"]):
-                        NetworkCanvas.element(structure_json=structure, state_json=state, selected=selected.value,
-                                              on_selected=selected.set).meta(ref="network")
-                        with solara.Column(gap="6px"):
-                            solara.ToggleButtonsSingle(value=size_by.value, values=list(SIZE_BY),
-                                                       on_value=size_by.set).meta(ref="size-by")
-                            rv.Autocomplete(
-                                label="Select an organisation", clearable=True,
-                                items=[{"text": name, "value": i} for i, (name, active)
-                                       in enumerate(zip(snap.organisations["name"], snap.organisations["active"]))
-                                       if active],
-                                v_model=selected.value if selected.value >= 0 else None,
-                                on_v_model=lambda i: selected.set(-1 if i is None else int(i)),
-                            ).meta(ref="organisation-picker")
-                            OrganisationCard(snap, selected.value).meta(ref="organisation-card")
-                            Legend(snap, size_by.value)
-                    with solara.Div(classes=["ics-charts"]):
-                        month = snap.month
-                        EChart.element(option_json=_json(charts.levels_chart(history, marks)), month=month,
-                                       css_class="ics-chart-levels").meta(ref="chart-levels")
-                        kinds = charts.kinds_chart(snap.kind_history, snap.colours, snap.labels, marks)
-                        EChart.element(option_json=_json(kinds), month=month,
-                                       css_class="ics-chart-kinds").meta(ref="chart-kinds")
-                        EChart.element(option_json=_json(charts.outcome_chart(history, marks)), month=month,
-                                       css_class="ics-chart-outcome").meta(ref="chart-outcome")
-                        EChart.element(option_json=_json(charts.oversight_chart(history, marks)), month=month,
-                                       css_class="ics-chart-oversight").meta(ref="chart-oversight")
+                    with solara.Div(classes=["ics-screen"]):
+                        with solara.Div(classes=["ics-network-box"]):
+                            with solara.Div(classes=["ics-network-cell"]):
+                                NetworkCanvas.element(structure_json=structure, state_json=state,
+                                                      selected=selected.value,
+                                                      on_selected=selected.set).meta(ref="network")
+                                if 0 <= selected.value < len(snap.organisations):
+                                    with solara.Div(classes=["ics-card-overlay"]):
+                                        OrganisationCard(snap, selected.value).meta(ref="organisation-card")
+                                        solara.Button("Close", on_click=lambda: selected.set(-1), text=True,
+                                                      classes=["ics-card-close"])
+                            with solara.Div(classes=["ics-network-key"]):
+                                Legend(snap, size_by.value)
+                        with solara.Div(classes=["ics-keycharts"]):
+                            chart("levels", charts.levels_chart(history, marks, compact=True))
+                            chart("trust", charts.trust_turf_chart(history, marks, compact=True))
+                            chart("outcome", charts.outcome_chart(history, marks, compact=True))
                 elif tab.value == 1:
+                    with solara.Div(classes=["ics-detail"]):
+                        with solara.Div(classes=["ics-detail-charts"]):
+                            groups = snap.group_history
+                            chart("trust-groups", charts.group_chart(groups, "trust_given", "Trust in partners by group",
+                                                                     "Mean trust in partners", marks))
+                            chart("turf-groups", charts.group_chart(groups, "turf", "Turf by group", "Mean turf",
+                                                                    marks))
+                            chart("channels", charts.channels_chart(history, marks))
+                            chart("oversight", charts.oversight_chart(history, marks))
+                elif tab.value == 2:
                     MarkdownView.element(
                         html=page_html(INFO_PATH, "viz/info.md is missing."),
                         on_link=lambda link: tab.set(TABS.index(link.split("|")[0]))
@@ -287,51 +352,87 @@ def Page(initial: dict | None = None):
 
 
 @solara.component
-def Controls(snap: Snapshot, playing, play_or_pause, speed, seed_text, pending, set_pending, step, reset,
-             change_regime, change_knob, trigger, message: str, error: bool):
-    """The left-hand column, drawn from the page's snapshot (a new one after every change re-draws it)."""
+def Controls(snap: Snapshot, sim: Simulation, playing, play_or_pause, speed, seed_text, pending, set_pending, step,
+             reset, change_regime, change_knob, trigger, message: str, error: bool, size_by, selected):
+    """The left-hand column, drawn from the page's snapshot (a new one after every change re-draws it).
+
+    Run and event buttons first: at 1280x720 they are on screen without scrolling."""
     regime = snap.regime
-    solara.Text("Run", classes=["ics-section"])
-    with solara.Row(gap="6px", style={"flex-wrap": "wrap"}):
+    with solara.Row(gap="6px", style={"flex-wrap": "wrap"}, classes=["ics-run"]):
         solara.Button("Step", on_click=step, color="primary", disabled=playing.value or snap.month >= LAST_MONTH,
                       classes=["ics-step"]).meta(ref="step")
         solara.Button("Pause" if playing.value else "Play", on_click=play_or_pause,
                       color="success" if not playing.value else "warning", classes=["ics-play"]).meta(ref="play")
         solara.Button("Reset", on_click=reset, color="error", outlined=True, classes=["ics-reset"]).meta(ref="reset")
-    Message(message, error)
-    solara.Text(f"Speed: {speed.value} months per second", classes=["ics-slider-label"])
     with solara.Div(classes=["ics-speed"]):
+        solara.Text(f"Speed: {speed.value} months per second", classes=["ics-slider-label"])
         solara.SliderInt("", value=speed.value, min=1, max=24, on_value=speed.set, thumb_label=True).meta(ref="speed")
-
-    solara.Text("Accountability regime (acts now)", classes=["ics-section"])
-    rv.Select(
-        label=label("regime"), v_model=regime.name,
-        items=[{"text": regime_title(name), "value": name} for name in PARAMETERS["regime"].choices],
-        on_v_model=change_regime, class_="ics-regime-select",
-    ).meta(ref="regime")
-    solara.Text(REGIMES[regime.name].description, classes=["ics-note"])
-    for knob in LIVE_KNOBS:
-        ParameterSlider(knob, getattr(regime, knob), lambda val, knob=knob: change_knob(knob, val))
+    Message(message, error)
 
     solara.Text("Events (act now)", classes=["ics-section"])
-    with solara.Column(gap="4px"):
+    with solara.Column(gap="4px", classes=["ics-events"]):
         for key, (title, _, _) in EVENTS.items():
             solara.Button(title, on_click=lambda key=key: trigger(key), outlined=True,
                           classes=[f"ics-event-{key}"]).meta(ref=f"event-{key}")
 
+    solara.Text("Save", classes=["ics-section"])
+    with solara.Row(gap="6px", style={"flex-wrap": "wrap"}, classes=["ics-export"]):
+        solara.FileDownload(lambda: sim.metrics_csv(), filename=f"ics-abm-seed{snap.seed_text}-month{snap.month}.csv",
+                            label="Metrics (CSV)", mime_type="text/csv").meta(ref="export-csv")
+        ExportPictures.element(filename=f"ics-abm-seed{snap.seed_text}-month{snap.month}.png").meta(ref="export-png")
+
+    solara.Text("Accountability regime (acts now)", classes=["ics-section"])
+    custom = is_custom(regime)
+    items = [{"text": regime_title(name), "value": name} for name in PARAMETERS["regime"].choices]
+    if custom:
+        items.append({"text": f"Custom ({regime_title(regime.name).lower()}, knobs moved)", "value": "custom"})
+    rv.Select(
+        label=label("regime"), v_model="custom" if custom else regime.name, items=items,
+        on_v_model=change_regime, class_="ics-regime-select",
+    ).meta(ref="regime")
+    if custom:
+        solara.Text(f"Custom: {regime_title(regime.name)} with oversight {regime.oversight_intensity:.2f} and "
+                    f"system focus {regime.system_focus:.2f}. Choose a preset to go back to it.",
+                    classes=["ics-note", "ics-custom-note"])
+    else:
+        solara.Text(REGIMES[regime.name].description, classes=["ics-note"])
+    for knob in LIVE_KNOBS:
+        ParameterSlider(knob, getattr(regime, knob), lambda val, knob=knob: change_knob(knob, val))
+
+    solara.Text("Network picture", classes=["ics-section"])
+    solara.ToggleButtonsSingle(value=size_by.value, values=list(SIZE_BY), on_value=size_by.set,
+                               classes=["ics-size-by"]).meta(ref="size-by")
+    rv.Autocomplete(
+        label="Select an organisation", clearable=True,
+        items=[{"text": name, "value": i} for i, (name, active)
+               in enumerate(zip(snap.organisations["name"], snap.organisations["active"])) if active],
+        v_model=selected.value if selected.value >= 0 else None,
+        on_v_model=lambda i: selected.set(-1 if i is None else int(i)),
+    ).meta(ref="organisation-picker")
+
     solara.Text("New model (on Reset)", classes=["ics-section"])
+    choices = ics_choices()
+    rv.Autocomplete(
+        label="ICS", v_model=pending.value.get("ics") or "",
+        items=[{"text": text, "value": value or ""} for text, value in choices],
+        on_v_model=lambda value: set_pending("ics", value or None), class_="ics-ics-select",
+    ).meta(ref="ics")
+    real = bool(pending.value.get("ics"))
     for name in START_PARAMETERS:
         ParameterSlider(name, pending.value[name], lambda val, name=name: set_pending(name, val))
     solara.InputText("Seed (a whole number; blank = random)", value=seed_text.value, on_value=seed_text.set,
                      continuous_update=True, classes=["ics-seed"]).meta(ref="seed")
     with solara.Details(summary="Organisation counts"):
+        if real:
+            solara.Text("A real ICS has its own trusts and councils: only the primary care and VCSE counts "
+                        "apply (scaled by population).", classes=["ics-note"])
         for name in COUNT_PARAMETERS:
             ParameterSlider(name, pending.value[name], lambda val, name=name: set_pending(name, val))
     changed = [label(k) for k in pending.value if k in snap.settings and pending.value[k] != snap.settings[k]]
     if seed_text.value.strip() != snap.seed_text:
         changed.append("seed")
     if changed:
-        solara.Text("Press Reset to apply: " + ", ".join(changed) + ".", classes=["ics-note"])
+        solara.Text("Press Reset to apply: " + ", ".join(changed) + ".", classes=["ics-note", "ics-pending"])
 
 
 @solara.component

@@ -5,10 +5,17 @@ so a step only sends the numbers. Each function here is pure: it turns the
 model's metrics table into one chart's option, so it is tested without a
 browser.
 
-Colours: ties and the continuum chart's bands by level (light to dark purple
-as partners integrate); kinds of organisation by their class's ``colour``.
-Regime changes are solid dark vertical lines labelled with the regime's name;
-triggered events (shock, merger, cut) are dotted grey lines.
+Colours are colour-blind safe and readable on white from the back of a room:
+ties and the continuum chart's bands by level (grey, then light to dark
+purple as partners integrate; every colour at least 3:1 on white); groups of
+organisations (NHS trusts, councils, VCSE, primary care, ICB) in Okabe-Ito
+colours, each with its own dash and a label at the end of its line, so no
+line is told apart by colour alone. Regime changes are solid dark vertical
+lines labelled with the regime's name; triggered events (shock, merger, cut)
+are dotted lines labelled with the event. Text is at least 16 px.
+
+Three key charts sit beside the network (``compact``: a small title, the
+legend on top); the detail charts have a tab of their own.
 """
 
 from __future__ import annotations
@@ -22,14 +29,42 @@ import pandas as pd
 
 from abm.network import LEVELS
 
-# Tie colours by continuum level (index = level); "none" is a light grey.
-LEVEL_COLOURS = ("#d9d9d9", "#cbc9e2", "#9e9ac8", "#6a51a3", "#2d004b")
+# Tie colours by continuum level (index = level): contrast on white 3.4, 4.3, 6.3, 10 and 17 to 1.
+LEVEL_COLOURS = ("#8c8c8c", "#8c6bb1", "#6a51a3", "#54278f", "#2d004b")
 LEVEL_LABELS = tuple(name.capitalize() for name in LEVELS)
 REGIME_LINE = "#111111"
-EVENT_LINE = "#777777"
+EVENT_LINE = "#555555"
 
-FONT = 16      # axis labels, legends
+FONT = 16      # axis labels, legends: the smallest text on a chart
 TITLE = 19
+
+
+@dataclass(frozen=True)
+class Group:
+    """A few kinds of organisation shown as one line (and one shape in the network)."""
+
+    key: str
+    label: str
+    colour: str        # Okabe-Ito
+    kinds: tuple[str, ...]
+    dash: object       # ECharts lineStyle.type
+    shape: str         # the network's node shape
+
+
+GROUPS = (
+    Group("nhs", "NHS trusts", "#0072B2", ("acute", "mental_health", "community", "ambulance"), "solid", "circle"),
+    Group("council", "Councils", "#D55E00", ("local_authority",), [10, 4], "square"),
+    Group("vcse", "VCSE", "#E69F00", ("vcse_alliance", "vcse", "healthwatch"), [3, 3], "diamond"),
+    Group("primary_care", "Primary care", "#CC79A7", ("primary_care",), [12, 4, 3, 4], "triangle"),
+    Group("icb", "ICB", "#000000", ("icb",), [1, 5], "hexagon"),
+)
+OTHER = Group("other", "Other", "#999999", (), [6, 6], "circle")
+KIND_GROUP = {kind: g for g in GROUPS for kind in g.kinds}
+
+
+def group_of(kind: str) -> Group:
+    """The group a kind of organisation is shown in (a modeller's own kind: "Other")."""
+    return KIND_GROUP.get(kind, OTHER)
 
 
 @dataclass(frozen=True)
@@ -55,25 +90,30 @@ def _points(months, values, digits: int = 4) -> list[list[float]]:
     return [[int(m), round(float(v), digits)] for m, v in zip(months, values)]
 
 
-def _month_axis(months, grid_index: int = 0) -> dict:
+def _month_axis(months, grid_index: int = 0, compact: bool = False) -> dict:
     """Months on the x axis, ending at the next whole year, ticks at whole quarters or years."""
     last = int(max(months)) if len(months) else 0
     end = max(12, 12 * math.ceil(last / 12))
     step = 3 if end <= 12 else 6 if end <= 36 else 12 if end <= 72 else 24 if end <= 144 else 12 * math.ceil(end / 120)
-    return {
+    if compact and end > 24:
+        step = max(step, 12 * math.ceil(end / 72))
+    axis = {
         "type": "value", "gridIndex": grid_index, "min": 0, "max": end, "interval": step,
         "name": "Month", "nameLocation": "middle", "nameGap": 30,
-        "nameTextStyle": {"fontSize": FONT}, "axisLabel": {"fontSize": FONT - 1},
+        "nameTextStyle": {"fontSize": FONT}, "axisLabel": {"fontSize": FONT},
         "splitLine": {"show": False},
     }
+    if compact:  # the monitors say which month it is: the axis keeps its numbers, not its name
+        axis["name"] = ""
+    return axis
 
 
 def _value_axis(name: str = "", low: float = 0.0, high: float | None = 1.0, grid_index: int = 0, **more) -> dict:
     axis = {
         "type": "value", "gridIndex": grid_index, "min": low,
-        "name": name, "nameLocation": "middle", "nameGap": 42,
-        "nameTextStyle": {"fontSize": FONT - 1},
-        "axisLabel": {"fontSize": FONT - 1}, "splitLine": {"lineStyle": {"color": "#e6e6e6"}},
+        "name": name, "nameLocation": "middle", "nameGap": 46,
+        "nameTextStyle": {"fontSize": FONT},
+        "axisLabel": {"fontSize": FONT}, "splitLine": {"lineStyle": {"color": "#e6e6e6"}},
     }
     if high is not None:
         axis["max"] = high
@@ -92,37 +132,43 @@ def mark_line(marks: list[Mark]) -> dict:
             data.append({
                 "xAxis": month, "name": text,
                 "lineStyle": {"color": REGIME_LINE, "width": 3, "type": "solid"},
-                "label": {"formatter": text.replace("_", " "), "fontSize": FONT - 2, "color": REGIME_LINE,
+                "label": {"formatter": text.replace("_", " "), "fontSize": FONT, "color": REGIME_LINE,
                           "position": "insideEndTop", "fontWeight": "bold",
                           "backgroundColor": "rgba(255,255,255,0.75)"},
             })
         else:
             data.append({
                 "xAxis": month, "name": text,
-                "lineStyle": {"color": EVENT_LINE, "width": 2, "type": "dotted"},
-                "label": {"show": False},
+                "lineStyle": {"color": EVENT_LINE, "width": 2.5, "type": "dotted"},
+                "label": {"formatter": text, "fontSize": FONT, "color": "#333333",
+                          "position": "insideMiddleTop", "backgroundColor": "rgba(255,255,255,0.75)"},
             })
     return {"silent": True, "symbol": "none", "animation": False, "data": data}
 
 
-def _base(title: str, legend_names: list[str] | None = None, right: int = 215) -> dict:
+def _base(title: str, legend_names: list[str] | None = None, right: int = 215, compact: bool = False) -> dict:
     option = {
         "animation": False,
-        "title": {"text": title, "left": 8, "top": 4, "textStyle": {"fontSize": TITLE, "fontWeight": "bold"}},
+        "title": {"text": title, "left": 8, "top": 2,
+                  "textStyle": {"fontSize": 17 if compact else TITLE, "fontWeight": "bold"}},
         "textStyle": {"fontSize": FONT, "fontFamily": "Roboto, Arial, sans-serif"},
-        "tooltip": {"trigger": "axis", "textStyle": {"fontSize": FONT - 1}},
+        "tooltip": {"trigger": "axis", "textStyle": {"fontSize": FONT}},
         "grid": {"left": 70, "right": right, "top": 56, "bottom": 52},
         "legend": {
             "orient": "vertical", "right": 6, "top": "middle", "itemGap": 10,
-            "textStyle": {"fontSize": FONT - 1}, "itemWidth": 26, "itemHeight": 14,
+            "textStyle": {"fontSize": FONT}, "itemWidth": 26, "itemHeight": 14,
         },
     }
+    if compact:
+        option["grid"] = {"left": 46, "right": 16, "top": 54, "bottom": 26}
+        option["legend"] = {"orient": "horizontal", "left": 8, "top": 26, "itemGap": 12,
+                            "textStyle": {"fontSize": FONT}, "itemWidth": 22, "itemHeight": 12}
     if legend_names is not None:
         option["legend"]["data"] = legend_names
     return option
 
 
-def levels_chart(history: pd.DataFrame, marks: list[Mark]) -> dict:
+def levels_chart(history: pd.DataFrame, marks: list[Mark], compact: bool = False) -> dict:
     """Shares of partnerships at each level of the continuum, as bands piled up to 1.
 
     The bands are summed here and drawn as plain (unstacked) areas, tallest
@@ -143,66 +189,110 @@ def levels_chart(history: pd.DataFrame, marks: list[Mark]) -> dict:
         top = top + shares[name]
         series.append({
             "name": LEVEL_LABELS[level], "type": "line", "showSymbol": False,
-            "areaStyle": {"opacity": 1.0}, "lineStyle": {"width": 0.5}, "color": LEVEL_COLOURS[level],
+            "areaStyle": {"opacity": 1.0 if level else 0.35}, "lineStyle": {"width": 0.5},
+            "color": LEVEL_COLOURS[level],
             "encode": {"x": 0, "y": 1, "tooltip": 2},
             "data": [[int(m), round(float(t), 4), round(float(v), 4)] for m, t, v in zip(months, top, shares[name])],
         })
     legend = [s["name"] for s in series]  # collaborating first, as the bands lie from the bottom
     series.reverse()  # the tallest band ("none", up to 1) first: each later band is drawn over it
     series[0]["markLine"] = mark_line(marks)
-    option = _base("Partnerships by level of working together", legend, right=190)
+    option = _base("Partnerships by level of working together", legend, right=190, compact=compact)
     option["legend"]["icon"] = "rect"  # filled swatches, like the bands
-    option["xAxis"] = _month_axis(months)
-    option["yAxis"] = _value_axis("Share of partnerships")
+    if compact:  # the network's key beside it shows the same colours by level
+        option["legend"]["show"] = False
+        option["grid"]["top"] = 34
+    option["xAxis"] = _month_axis(months, compact=compact)
+    option["yAxis"] = _value_axis("" if compact else "Share of partnerships", **({"interval": 0.5} if compact else {}))
     option["series"] = series
     return option
 
 
-def kinds_chart(kind_history: pd.DataFrame, colours: Mapping[str, str], labels: Mapping[str, str],
-                marks: list[Mark]) -> dict:
-    """Mean trust in partners and turf, by kind of organisation (two panels)."""
-    option = _base("Trust and turf by kind of organisation", right=250)
-    option["legend"]["textStyle"] = {"fontSize": FONT - 3}
-    option["legend"]["itemGap"] = 6
-    option["grid"] = [
-        {"left": 64, "width": "25%", "top": 56, "bottom": 52},
-        {"left": "45%", "width": "25%", "top": 56, "bottom": 52},
-    ]
-    months = sorted(set(kind_history.index.get_level_values("month"))) if not kind_history.empty else [0]
-    option["xAxis"] = [_month_axis(months, 0), _month_axis(months, 1)]
-    option["yAxis"] = [_value_axis("Trust in partners", grid_index=0), _value_axis("Turf", grid_index=1, nameGap=36)]
-    series = []
-    if not kind_history.empty:
-        for kind, rows in kind_history.groupby(level="kind", sort=False):
-            m = rows.index.get_level_values("month")
-            for axis, column in enumerate(("trust_given", "turf")):
-                series.append({
-                    "name": labels.get(kind, kind), "type": "line", "showSymbol": False,
-                    "xAxisIndex": axis, "yAxisIndex": axis, "color": colours.get(kind, "#888888"),
-                    "lineStyle": {"width": 3}, "data": _points(m, rows[column].to_numpy(dtype=float)),
-                })
-    for axis in (0, 1):
-        first = next((s for s in series if s["xAxisIndex"] == axis), None)
-        if first is not None:
-            first["markLine"] = mark_line(marks)
-    option["series"] = series
-    return option
+def _line(name: str, months, values, colour: str, dash="solid", width: float = 3.5, end_label: bool = True,
+          **more) -> dict:
+    series = {
+        "name": name, "type": "line", "showSymbol": False, "color": colour,
+        "lineStyle": {"width": width, "type": dash}, "data": _points(months, values),
+    }
+    if end_label:  # the line's name at its end: no one has to match colours to a legend
+        series["endLabel"] = {"show": True, "formatter": "{a}", "fontSize": FONT, "color": colour,
+                              "fontWeight": "bold", "distance": 6}
+        series["labelLayout"] = {"moveOverlap": "shiftY"}  # end labels of close lines do not overlap
+    series.update(more)
+    return series
 
 
-def outcome_chart(history: pd.DataFrame, marks: list[Mark]) -> dict:
-    """System outcome against organisations' true and reported performance."""
+def trust_turf_chart(history: pd.DataFrame, marks: list[Mark], compact: bool = False) -> dict:
+    """Mean trust between partners and mean turf over all organisations."""
     months = list(history.index)
-    option = _base("System outcome vs organisations' performance", right=235)
-    option["xAxis"] = _month_axis(months)
-    option["yAxis"] = _value_axis("0 = worst, 1 = best")
+    option = _base("Trust and turf (all organisations)", compact=compact)
+    option["xAxis"] = _month_axis(months, compact=compact)
+    option["yAxis"] = _value_axis("" if compact else "0 = none, 1 = full", **({"interval": 0.5} if compact else {}))
+    if not compact:
+        option["grid"]["right"] = 70
     option["series"] = [
-        {"name": "System outcome", "type": "line", "showSymbol": False, "color": "#007f3b",
-         "lineStyle": {"width": 4}, "data": _points(months, history["system_outcome"]),
-         "markLine": mark_line(marks)},
-        {"name": "Performance (true)", "type": "line", "showSymbol": False, "color": "#005eb8",
-         "lineStyle": {"width": 3}, "data": _points(months, history["org_performance"])},
-        {"name": "Performance (reported)", "type": "line", "showSymbol": False, "color": "#005eb8",
-         "lineStyle": {"width": 3, "type": "dashed"}, "data": _points(months, history["reported_performance"])},
+        _line("Trust", months, history["trust_mean"], "#0072B2", width=4, end_label=not compact,
+              markLine=mark_line(marks)),
+        _line("Turf", months, history["turf_mean"], "#D55E00", dash=[10, 4], width=4, end_label=not compact),
+    ]
+    return option
+
+
+def group_chart(group_history: pd.DataFrame, column: str, title: str, axis_name: str, marks: list[Mark]) -> dict:
+    """One figure (``trust_given`` or ``turf``) by group of organisation: a few labelled lines, not ten."""
+    option = _base(title, right=120)
+    option["grid"]["left"] = 62
+    months = sorted(set(group_history.index.get_level_values("month"))) if not group_history.empty else [0]
+    option["xAxis"] = _month_axis(months)
+    option["yAxis"] = _value_axis(axis_name, nameGap=40)
+    option["legend"]["show"] = False  # each line is labelled at its end
+    series = []
+    if not group_history.empty:
+        known = {g.label: g for g in (*GROUPS, OTHER)}
+        for name, rows in group_history.groupby(level="group", sort=False):
+            g = known.get(name, OTHER)
+            m = rows.index.get_level_values("month")
+            series.append(_line(g.label, m, rows[column].to_numpy(dtype=float), g.colour, g.dash))
+    if series:
+        series[0]["markLine"] = mark_line(marks)
+    option["series"] = series
+    return option
+
+
+def outcome_chart(history: pd.DataFrame, marks: list[Mark], compact: bool = False) -> dict:
+    """System outcome against organisations' true and reported performance (the gap is gaming)."""
+    months = list(history.index)
+    option = _base("System outcome vs organisations' performance", right=235, compact=compact)
+    option["xAxis"] = _month_axis(months, compact=compact)
+    option["yAxis"] = _value_axis("" if compact else "0 = worst, 1 = best", **({"interval": 0.5} if compact else {}))
+    names = ("System outcome", "True perf.", "Reported perf.") if compact else \
+        ("System outcome", "Performance (true)", "Performance (reported)")
+    option["series"] = [
+        _line(names[0], months, history["system_outcome"], "#009E73", width=4.5,
+              end_label=False, markLine=mark_line(marks)),
+        _line(names[1], months, history["org_performance"], "#0072B2", end_label=False),
+        _line(names[2], months, history["reported_performance"], "#0072B2", dash=[8, 4], end_label=False),
+    ]
+    return option
+
+
+def channels_chart(history: pd.DataFrame, marks: list[Mark]) -> dict:
+    """Delayed discharges and emergency admissions per 1,000 people (left and right axes)."""
+    months = list(history.index)
+    delayed = history["delayed_discharge_days"].to_numpy(dtype=float)
+    admissions = history["emergency_admissions"].to_numpy(dtype=float)
+    option = _base("Delayed discharges and emergency admissions")
+    _legend_on_top(option)
+    option["xAxis"] = _month_axis(months)
+    option["yAxis"] = [
+        _value_axis("Bed-days per 1,000", high=nice_top(float(delayed.max(initial=0)) * 1.1, 1), nameGap=40),
+        _value_axis("Admissions per 1,000", high=nice_top(float(admissions.max(initial=0)) * 1.1, 1),
+                    splitLine={"show": False}, nameGap=44),
+    ]
+    option["series"] = [
+        _line("Delayed discharges", months, delayed, "#D55E00", width=4, end_label=False, yAxisIndex=0,
+              markLine=mark_line(marks)),
+        _line("Emergency admissions", months, admissions, "#0072B2", dash=[10, 4], end_label=False, yAxisIndex=1),
     ]
     return option
 
@@ -212,8 +302,8 @@ def oversight_chart(history: pd.DataFrame, marks: list[Mark]) -> dict:
     months = list(history.index)
     sanctions = history["sanctions"].to_numpy(dtype=float)
     burden = history["compliance_burden"].to_numpy(dtype=float)
-    option = _base("Sanctions and compliance burden", right=235)
-    option["grid"]["right"] = 290
+    option = _base("Sanctions and compliance burden")
+    _legend_on_top(option)
     option["xAxis"] = _month_axis(months)
     option["yAxis"] = [
         _value_axis("Sanctions per month", high=nice_top(float(sanctions.max(initial=0)) * 1.1, 3), minInterval=1),
@@ -221,10 +311,16 @@ def oversight_chart(history: pd.DataFrame, marks: list[Mark]) -> dict:
                     splitLine={"show": False}, nameGap=50),
     ]
     option["series"] = [
-        {"name": "Sanctions", "type": "bar", "barWidth": "90%", "yAxisIndex": 0, "color": "#d5281b",
+        {"name": "Sanctions", "type": "bar", "barWidth": "90%", "yAxisIndex": 0, "color": "#D55E00",
          "data": _points(months, sanctions, 0), "markLine": mark_line(marks)},
         {"name": "Compliance burden", "type": "line", "showSymbol": False, "yAxisIndex": 1,
-         "color": "#231f20", "lineStyle": {"width": 3.5}, "data": _points(months, burden)},
+         "color": "#000000", "lineStyle": {"width": 3.5}, "data": _points(months, burden)},
     ]
-    option["legend"]["right"] = 6
     return option
+
+
+def _legend_on_top(option: dict) -> None:
+    """A two-axis chart: the legend in a row under the title, room for the right-hand axis."""
+    option["legend"] = {"orient": "horizontal", "left": 8, "top": 30, "itemGap": 14,
+                        "textStyle": {"fontSize": FONT}, "itemWidth": 24, "itemHeight": 12}
+    option["grid"] = {"left": 64, "right": 70, "top": 70, "bottom": 52}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .charts import LEVEL_COLOURS, LEVEL_LABELS
+from .charts import LEVEL_COLOURS, LEVEL_LABELS, group_of
 from .layout import Layout
 
 # Ways of sizing the circles: each key is also the name of the model's array of organisation figures.
@@ -66,6 +66,7 @@ def network_structure(model, layout: Layout, run_id: int) -> dict:
         "x": [round(float(v), 5) for v in x],
         "y": [round(float(v), 5) for v in y],
         "colour": [o.colour for o in model.organisation_rows],
+        "shape": [group_of(o.kind).shape for o in model.organisation_rows],
         "name": list(layout.names),
         "kind": [o.label for o in model.organisation_rows],
         "a": ties.src[0::2].tolist(),

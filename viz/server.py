@@ -28,6 +28,7 @@ OFFLINE_ENV = {
     "SOLARA_ASSETS_PROXY": "true",                        # serve /_solara/cdn from the local cache
     "SOLARA_ASSETS_CDN": "http://127.0.0.1:9/npm/",       # upstream for cache misses: a closed local port
     "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false",          # no usage statistics
+    "SOLARA_THEME_SHOW_BANNER": "false",                  # no "runs on Solara" banner over the charts
 }
 
 

@@ -32,12 +32,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from abm import ICSModel, PARAMETERS, REGIMES, validate_parameters
+from abm import ICSModel, PARAMETERS, REGIMES, england, validate_parameters
 from abm.metrics import agent_table
 from abm.network import LEVELS
 from abm.regimes import Regime
 
-from .charts import Mark
+from .charts import Mark, group_of
 from .layout import Layout, layout_for
 from .network_data import network_states, network_structure
 
@@ -61,13 +61,18 @@ LABELS = {
     "n_vcse": "VCSE providers per ICS",
     "n_primary_care": "Primary care networks per ICS",
     "rng": "Seed",
+    "ics": "ICS",
 }
+STYLISED = "A stylised ICS (the default)"
 
 EVENTS = {
     "winter": ("Winter pressure shock", "demand_shock", {"size": 0.3}),
     "merger": ("Merge two acute trusts", "merger", {"kind": "acute", "system": 0}),
     "budget_cut": ("Council budget cut (10%)", "budget_cut", {"share": 0.1}),
 }
+
+# Short labels for the event marks on the charts.
+EVENT_MARKS = {"winter": "Winter shock", "merger": "Merger", "budget_cut": "Council cut"}
 
 DEFAULT_SEED = "42"
 # The browser draws every organisation and tie each month; beyond this the page
@@ -89,6 +94,16 @@ def label(name: str) -> str:
 
 def regime_title(name: str) -> str:
     return name.replace("_", " ").capitalize()
+
+
+def ics_choices() -> list[tuple[str, str | None]]:
+    """(text, value) of every ICS a trainer can build: the stylised default, then England's 42 by name."""
+    return [(STYLISED, None), *((name, name) for name in england.names())]
+
+
+def is_custom(regime: Regime) -> bool:
+    """Whether the regime's knobs differ from its preset's (a slider has moved them)."""
+    return regime.name not in REGIMES or regime.knobs() != REGIMES[regime.name].knobs()
 
 
 def parse_seed(text: Any) -> int:
@@ -138,6 +153,7 @@ class Snapshot:
     seed_text: str
     history: pd.DataFrame        # model metrics, one row per month
     kind_history: pd.DataFrame   # mean trust given and turf, indexed by (month, kind)
+    group_history: pd.DataFrame  # the same by group of kinds (viz.charts.GROUPS), indexed by (month, group)
     marks: tuple[Mark, ...]      # regime changes, then events
     colours: Mapping[str, str]   # kind -> colour
     labels: Mapping[str, str]    # kind -> label
@@ -168,11 +184,13 @@ class Simulation:
             name: PARAMETERS[name].default for name in (*START_PARAMETERS, *COUNT_PARAMETERS)
         }
         self.settings["regime"] = PARAMETERS["regime"].default
+        self.settings["ics"] = None
         self.seed_text = seed_text
         self.seed: int | None = None
         self.model: ICSModel | None = None
         self.events: list[Mark] = []
         self._kind_rows: list[tuple] = []   # (month, kind, trust_given, turf)
+        self._group_rows: list[tuple] = []  # (month, group label, trust_given, turf)
         self.version = 0   # bumped on every change; the view re-draws on it
         self.run_id = 0    # bumped on every new model
         self._snapshot: Snapshot | None = None  # replaced (never changed) by _publish
@@ -199,13 +217,15 @@ class Simulation:
                     knobs = {}
             try:
                 checked = validate_parameters({k: candidate[k] for k in (*START_PARAMETERS, *COUNT_PARAMETERS, "regime")})
+                ics = england.canonical(candidate.get("ics")) if candidate.get("ics") else None
+                checked["ics"] = ics
                 size = estimated_organisations(checked)
-                if size > MAX_ORGANISATIONS:
+                if ics is None and size > MAX_ORGANISATIONS:
                     return ResetResult(False, f"About {size:,} organisations is too many to draw in the browser "
                                               f"(at most {MAX_ORGANISATIONS:,}): lower the counts, or use the "
                                               "command line for runs this size. The current model is kept.")
                 model = ICSModel(**{k: checked[k] for k in (*START_PARAMETERS, *COUNT_PARAMETERS)},
-                                 regime=checked["regime"], **knobs, rng=seed)
+                                 regime=checked["regime"], **knobs, rng=seed, ics=ics)
             except Exception as err:  # a bad combination must not cost the trainer the running model
                 return ResetResult(False, f"Could not build the model: {err}. The current model is kept.")
             self.settings = {k: checked[k] for k in candidate}
@@ -214,13 +234,15 @@ class Simulation:
             self.model = model
             self.events = []
             self._kind_rows = []
+            self._group_rows = []
             self._record_kinds()
             self.version += 1
             self.run_id += 1
             self._structure = network_structure(model, layout_for(model), self.run_id)
             self._publish()
             n = len(model.organisations)
-            return ResetResult(True, f"New model: {n} organisations, seed {seed}.")
+            where = ics if ics else "a stylised ICS" if model.orgs.n_systems == 1 else f"{model.orgs.n_systems} stylised ICSs"
+            return ResetResult(True, f"New model: {where}, {n} organisations, seed {seed}.")
 
     # ------------------------------------------------------------ running
     def step(self, months: int = 1) -> int:
@@ -259,15 +281,25 @@ class Simulation:
         title, kind, options = EVENTS[event]
         with self.lock:
             model = self.model
+            names = self._snapshot.layout.names
+            orgs = model.orgs
             if kind == "merger":
-                alive = [o for o in model.organisations_of(options["kind"]) if o.system == options["system"]]
+                alive = np.flatnonzero(orgs.active & (orgs.system == options["system"]) & (orgs.kind == options["kind"]))
                 if len(alive) < 2:
                     return f"No merger: ICS {options['system'] + 1} has fewer than two acute trusts left."
+                # the model merges the last of them into the first (abm.model.ICSModel._apply_event)
+                what = f"{names[alive[-1]]} merged into {names[alive[0]]}"
+            elif kind == "budget_cut":
+                cut = [names[i] for i in np.flatnonzero(orgs.active & (orgs.kind == "local_authority"))]
+                shown = ", ".join(cut[:3]) + (f" and {len(cut) - 3} more" if len(cut) > 3 else "")
+                what = f"budget cut by {options['share']:.0%} for {shown}"
+            else:
+                what = f"winter pressure: demand up {options['size']:.0%} for all {int(orgs.active.sum())} organisations"
             model.trigger(kind, **options)
-            self.events.append(Mark(model.month, title, "event"))
+            self.events.append(Mark(model.month, EVENT_MARKS.get(event, title), "event"))
             self.version += 1
             self._publish()
-            return f"Month {model.month}: {title.lower()}."
+            return f"Month {model.month}: {what}."
 
     # ------------------------------------------------------------ reading
     # Every reader reads the latest snapshot, never the live model: see the module's docstring.
@@ -323,6 +355,8 @@ class Simulation:
             history=model.datacollector.get_model_vars_dataframe(),
             kind_history=pd.DataFrame(self._kind_rows, columns=["month", "kind", "trust_given", "turf"])
             .set_index(["month", "kind"]),
+            group_history=pd.DataFrame(self._group_rows, columns=["month", "group", "trust_given", "turf"])
+            .set_index(["month", "group"]),
             marks=(*self._regime_marks(), *self.events),
             colours=MappingProxyType(colours),
             labels=MappingProxyType(labels),
@@ -349,6 +383,23 @@ class Simulation:
         self._kind_rows.extend(
             (month, kind, float(row.trust_given), float(row.turf)) for kind, row in means.iterrows()
         )
+        groups = table["kind"].map(lambda k: group_of(k).label)
+        by_group = table.groupby(groups, sort=False)[["trust_given", "turf"]].mean()
+        order = {label: i for i, label in enumerate(g.label for g in _group_order())}
+        self._group_rows.extend(
+            (month, group, float(row.trust_given), float(row.turf))
+            for group, row in sorted(by_group.iterrows(), key=lambda item: order.get(item[0], 99))
+        )
+
+    def metrics_csv(self) -> str:
+        """The run's metrics, one row per month, as CSV text (from the snapshot)."""
+        history = self._snapshot.history
+        return history.to_csv(index_label="month", float_format="%.6g")
+
+
+def _group_order():
+    from .charts import GROUPS, OTHER
+    return (*GROUPS, OTHER)
 
 
 def _organisation_table(model: ICSModel, layout: Layout) -> pd.DataFrame:

@@ -43,7 +43,8 @@ _LOAD_SCRIPT = r"""
 
 CHART_TEMPLATE = r"""
 <template>
-    <div :class="['ics-chart', css_class]" :data-month="drawn_month" :style="`width: 100%; height: ${height}px;`">
+    <div :class="['ics-chart', css_class]" :data-month="drawn_month"
+         :style="height > 0 ? `width: 100%; height: ${height}px;` : 'width: 100%; height: 100%;'">
         <div ref="chart" style="width: 100%; height: 100%;"></div>
     </div>
 </template>
@@ -83,7 +84,7 @@ module.exports = {
 
 NETWORK_TEMPLATE = r"""
 <template>
-    <div class="ics-network" :data-month="drawn_month" style="position: relative; width: 100%;">
+    <div class="ics-network" :data-month="drawn_month" style="position: relative; width: 100%; height: 100%; overflow: hidden;">
         <canvas ref="canvas" style="display: block; width: 100%; cursor: crosshair;"
                 @mousemove="onMove" @mouseleave="hover = -1" @click="onClick"></canvas>
         <div v-if="hover >= 0 && tip" class="ics-tip" :style="tipStyle">
@@ -144,10 +145,11 @@ module.exports = {
         draw() {
             const s = this.structure, st = this.state, canvas = this.$refs.canvas;
             if (!canvas || !s || !st || !s.x || st.id !== s.id || st.level.length !== s.a.length) return;
-            const cssW = Math.max(this.$el.clientWidth || 0, 300);
-            // as wide as the column, but never taller than 62% of the window: the charts stay in reach
-            const cssH = Math.round(Math.min(cssW * Math.min(Math.max(s.aspect, 0.5), 1.2),
-                                             Math.max(380, window.innerHeight * 0.62)));
+            const cssW = Math.max(this.$el.clientWidth || 0, 200);
+            // as wide as the column and as tall as the box the page gives it (one screen, no scrolling)
+            const box = this.$el.clientHeight || 0;
+            const cssH = Math.round(box >= 150 ? box : Math.min(cssW * Math.min(Math.max(s.aspect, 0.5), 1.2),
+                                                                Math.max(380, window.innerHeight * 0.62)));
             const dpr = window.devicePixelRatio || 1;
             this.widthPx = cssW;
             canvas.width = Math.round(cssW * dpr);
@@ -165,7 +167,7 @@ module.exports = {
 
             // place and ICS labels, under everything
             ctx.fillStyle = 'rgba(40, 40, 40, 0.75)';
-            ctx.font = `bold ${Math.round(Math.max(13, cssW / 55))}px Roboto, Arial, sans-serif`;
+            ctx.font = `bold ${Math.round(Math.max(16, cssW / 55))}px Roboto, Arial, sans-serif`;
             for (const [lx, ly, text, align, baseline] of s.labels) {
                 ctx.textAlign = align;
                 ctx.textBaseline = baseline;
@@ -188,7 +190,8 @@ module.exports = {
                     buckets.get(key).push(k);
                 }
                 ctx.strokeStyle = s.level_colours[level];
-                ctx.globalAlpha = level === 0 ? 0.6 : 0.9;
+                ctx.globalAlpha = level === 0 ? 0.7 : 0.95;
+                ctx.setLineDash(level === 0 ? [4, 4] : []);
                 for (const [w, list] of buckets) {
                     ctx.lineWidth = Math.max(w, 0.25);
                     ctx.beginPath();
@@ -200,6 +203,7 @@ module.exports = {
                 }
             }
             ctx.globalAlpha = 1;
+            ctx.setLineDash([]);
 
             // the selected organisation's ties
             const sel = this.selected;
@@ -226,8 +230,7 @@ module.exports = {
                 if (st.size[i] < 0) continue;
                 const r = rMin + (rMax - rMin) * st.size[i];
                 const x = X(i), y = Y(i);
-                ctx.beginPath();
-                ctx.arc(x, y, r, 0, 2 * Math.PI);
+                this.shapePath(ctx, s.shape ? s.shape[i] : 'circle', x, y, r);
                 ctx.fillStyle = s.colour[i];
                 ctx.fill();
                 ctx.stroke();
@@ -243,6 +246,23 @@ module.exports = {
             }
             this.nodes = nodes;
             this.drawn_month = st.month;
+        },
+        shapePath(ctx, shape, x, y, r) {
+            // one shape per group of organisations, so kinds are told apart without colour
+            ctx.beginPath();
+            const poly = (k, turn, scale) => {
+                for (let j = 0; j < k; j++) {
+                    const a = turn + 2 * Math.PI * j / k;
+                    const px = x + scale * r * Math.cos(a), py = y + scale * r * Math.sin(a);
+                    if (j === 0) ctx.moveTo(px, py); else ctx.lineTo(px, py);
+                }
+                ctx.closePath();
+            };
+            if (shape === 'square') poly(4, Math.PI / 4, 1.25);
+            else if (shape === 'diamond') poly(4, 0, 1.3);
+            else if (shape === 'triangle') poly(3, -Math.PI / 2, 1.4);
+            else if (shape === 'hexagon') poly(6, 0, 1.15);
+            else ctx.arc(x, y, r, 0, 2 * Math.PI);
         },
         nodeAt(event) {
             const x = event.offsetX, y = event.offsetY;
@@ -332,6 +352,68 @@ module.exports = {
 };
 </script>
 """
+
+
+EXPORT_TEMPLATE = r"""
+<template>
+    <button class="ics-export-pictures v-btn v-btn--outlined theme--light v-size--default primary--text"
+            type="button" @click="save">
+        <span class="v-btn__content">{{ label }}</span>
+    </button>
+</template>
+<script>
+module.exports = {
+    methods: {
+        save() {
+            // the network and every chart on screen, side by side in one picture, drawn in the browser
+            const parts = [];
+            const net = document.querySelector('.ics-network canvas');
+            if (net && net.width) parts.push(net);
+            for (const el of document.querySelectorAll('.ics-chart')) {
+                const chart = el.__vue__ && el.__vue__.chart;
+                const draw = chart && (chart.renderToCanvas || chart.getRenderedCanvas);
+                if (draw) parts.push(draw.call(chart, { pixelRatio: window.devicePixelRatio || 1,
+                                                        backgroundColor: '#ffffff' }));
+            }
+            if (!parts.length) return;
+            const cols = parts.length > 2 ? 2 : parts.length;
+            const cellW = Math.max(...parts.map(c => c.width));
+            const rows = Math.ceil(parts.length / cols);
+            const rowH = [];
+            for (let r = 0; r < rows; r++) {
+                rowH.push(Math.max(...parts.slice(r * cols, r * cols + cols).map(c => c.height)));
+            }
+            const out = document.createElement('canvas');
+            out.width = cellW * cols;
+            out.height = rowH.reduce((a, b) => a + b, 0);
+            const ctx = out.getContext('2d');
+            ctx.fillStyle = '#ffffff';
+            ctx.fillRect(0, 0, out.width, out.height);
+            let y = 0;
+            parts.forEach((c, k) => {
+                const r = Math.floor(k / cols), col = k % cols;
+                if (col === 0 && r > 0) y += rowH[r - 1];
+                ctx.drawImage(c, col * cellW, y);
+            });
+            const a = document.createElement('a');
+            a.href = out.toDataURL('image/png');
+            a.download = this.filename;
+            document.body.appendChild(a);
+            a.click();
+            a.remove();
+        },
+    },
+};
+</script>
+"""
+
+
+class ExportPictures(ipyvue.VueTemplate):
+    """A button that saves the network and the charts on screen as one PNG, made in the browser."""
+
+    template = traitlets.Unicode(EXPORT_TEMPLATE).tag(sync=True)
+    label = traitlets.Unicode("Pictures (PNG)").tag(sync=True)
+    filename = traitlets.Unicode("ics-abm.png").tag(sync=True)
 
 
 class MarkdownView(ipyvue.VueTemplate):
