@@ -72,6 +72,15 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def fsync_file(path: Path) -> None:
+    """Flush a written file to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     """Write ``path`` via ``write(temporary path)``, fsync it, then rename it into place.
 
@@ -82,11 +91,7 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         write(tmp)
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        fsync_file(tmp)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -433,12 +438,20 @@ class ResultsStore:
                 parts.append((self.path / table / name, pd.concat(frames, ignore_index=True)))
         parts.append((self.path / "runs" / name, pd.DataFrame(rows)))
         staged = []
-        for final, frame in parts:
-            tmp = final.with_name(f".{final.name}.tmp")
-            pq.write_table(to_arrow(frame), tmp)   # units and descriptions in the file (experiments.schema)
-            staged.append((tmp, final))
+        try:
+            for final, frame in parts:
+                tmp = final.with_name(f".{final.name}.tmp")
+                staged.append((tmp, final))
+                pq.write_table(to_arrow(frame), tmp)   # units and descriptions in the file (experiments.schema)
+                fsync_file(tmp)                        # on disk before it is renamed (a power cut)
+        except BaseException:                          # a full disk, a kill: no half-written part stays
+            for tmp, _ in staged:
+                tmp.unlink(missing_ok=True)
+            raise
         for tmp, final in staged:
             os.replace(tmp, final)
+        for folder in dict.fromkeys(final.parent for _, final in staged):
+            fsync_dir(folder)
 
     def save_manifest(self) -> None:
         write_json(self.path / "manifest.json", self.manifest)

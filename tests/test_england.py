@@ -199,7 +199,7 @@ def test_sweep_stores_the_ics_table(tmp_path):
 
     exp = parse_experiment("""
         [experiment]
-        name = "two ICSs"
+        name = "two-ICSs"
         months = 2
         replicates = 1
         [parameters]

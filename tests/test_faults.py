@@ -224,17 +224,19 @@ def test_a_run_that_kills_its_worker_is_recorded_failed_and_the_sweep_goes_on(tm
 
 def test_disk_full_stops_with_one_line_and_the_store_resumes(tmp_path, monkeypatch, capsys):
     path, out = sweep_file(tmp_path, replicates=3), tmp_path / "out"
-    real = pd.DataFrame.to_parquet
+    import pyarrow.parquet as pq
+
+    real = pq.write_table
     written = []
 
-    def fills_up(self, target, *args, **kwargs):
+    def fills_up(table, target, *args, **kwargs):
         if len(written) >= 4:   # two batches (metrics + runs part each) fit, then the disk is full
             Path(target).write_bytes(b"PAR1 half")
             raise OSError(errno.ENOSPC, "No space left on device", str(target))
         written.append(target)
-        return real(self, target, *args, **kwargs)
+        return real(table, target, *args, **kwargs)
 
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", fills_up)
+    monkeypatch.setattr(pq, "write_table", fills_up)
     command = ["sweep", str(path), "--out", str(out), "--workers", "1", "--batch-size", "1", "--no-progress"]
     assert main(command) == 2
     err = capsys.readouterr().err
