@@ -297,7 +297,7 @@ module.exports = {
 .ics-tip table { border-collapse: collapse; width: 100%; }
 .ics-tip td { padding: 0 6px 0 0; }
 .ics-tip-value { text-align: right; font-variant-numeric: tabular-nums; font-weight: bold; }
-.ics-tip-hint { color: #777; font-size: 14px; margin-top: 4px; }
+.ics-tip-hint { color: #555; font-size: 16px; margin-top: 4px; }
 </style>
 """
 
