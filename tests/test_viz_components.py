@@ -318,3 +318,11 @@ def test_the_ics_picker_offers_the_stylised_ics_and_englands_42(view):
     click(view, "reset")
     assert england.names()[1] in widget(view, "message").unsafe_innerHTML
     assert month_text(view) == "Month 0"
+
+
+def test_the_odd_renders_without_stray_tex_escapes():
+    from viz.app import page_html
+    from viz.markdown_view import latex_to_html
+    assert latex_to_html(r"\text{place\_degree} + \mathrm{a\%}") == "place_degree + a%"
+    if ODD_PATH.exists():
+        assert "\\_" not in page_html(ODD_PATH, "")

@@ -336,3 +336,14 @@ def test_nice_axis_tops():
     assert charts.nice_top(0.11, 0.3) == 0.3
     assert charts.nice_top(0.33, 0.3) == 0.4
     assert charts.nice_top(170, 3) == 200
+
+
+def test_a_real_ics_names_its_places_after_its_councils():
+    from abm import england
+    name = england.names()[0]
+    model = ICSModel(rng=1, ics=name)
+    labels = [text for _, _, text, _, _ in network_structure(model, layout_for(model), 1)["labels"]]
+    councils = england.place_names({"ics": name})
+    assert labels and set(labels) <= set(councils)
+    stylised = [text for _, _, text, _, _ in network_structure(ICSModel(rng=1), layout_for(ICSModel(rng=1)), 1)["labels"]]
+    assert stylised[0].startswith("Place ")

@@ -317,6 +317,8 @@ def Page(initial: dict | None = None):
                     with solara.Div(classes=["ics-screen"]):
                         with solara.Div(classes=["ics-network-box"]):
                             with solara.Div(classes=["ics-network-cell"]):
+                                solara.Text(snap.settings.get("ics") or "Stylised ICS",
+                                            classes=["ics-ics-name"]).meta(ref="ics-name")
                                 NetworkCanvas.element(structure_json=structure, state_json=state,
                                                       selected=selected.value,
                                                       on_selected=selected.set).meta(ref="network")

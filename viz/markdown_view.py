@@ -87,8 +87,8 @@ def latex_to_html(tex: str) -> str:
         c = r.s[r.i]
         if c == "\\":
             name = r.command()
-            if name in TEXT:
-                out.append(html.escape(r.group()))
+            if name in TEXT:  # text as it is, but for TeX's escaped characters (\_ \% \& \# \$ \{ \})
+                out.append(html.escape(re.sub(r"\\([_%&#${} ])", r"\1", r.group())))
             elif name in ("frac", "tfrac", "dfrac"):
                 a, b = latex_to_html(r.group()), latex_to_html(r.group())
                 wrap = lambda x: x if re.fullmatch(r"[\w.·]+", x) else f"({x})"  # noqa: E731

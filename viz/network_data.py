@@ -46,6 +46,7 @@ def network_structure(model, layout: Layout, run_id: int) -> dict:
     x = (pos[:, 0] - lo[0]) / w
     y = (hi[1] - pos[:, 1]) / h
     labels = []
+    place_names = _place_names(model)
     if n <= 200 and len(layout.system_centres) == 1:   # several ICSs: name the ICSs only
         cx, cy = layout.system_centres[0]
         for place, (px, py) in sorted(layout.place_labels.items()):
@@ -54,7 +55,7 @@ def network_structure(model, layout: Layout, run_id: int) -> dict:
             side = ("left" if dx > 0 else "right") if abs(dx) > abs(dy) else "center"
             base = "middle" if side != "center" else ("bottom" if dy > 0 else "top")
             labels.append([round(float((px - lo[0]) / w), 4), round(float((hi[1] - py) / h), 4),
-                           f"Place {place + 1}", side, base])
+                           place_names.get(place, f"Place {place + 1}"), side, base])
     if 1 < len(layout.system_centres) <= 12:
         for s, (sx, sy) in enumerate(layout.system_labels):
             labels.append([round(float((sx - lo[0]) / w), 4), round(float((hi[1] - sy) / h), 4),
@@ -75,6 +76,18 @@ def network_structure(model, layout: Layout, run_id: int) -> dict:
         "level_colours": list(LEVEL_COLOURS),
         "rows": list(TOOLTIP_ROWS),
     }
+
+
+def _place_names(model) -> dict[int, str]:
+    """A real ICS's places by their councils' names ({} for the stylised ICS: "Place 1", ...)."""
+    p = getattr(model, "p", {})
+    if not p.get("ics"):
+        return {}
+    try:
+        from abm import england
+        return dict(enumerate(england.place_names(p)))
+    except Exception:  # the picture keeps its numbered places rather than fail
+        return {}
 
 
 def network_state(model, run_id: int, size_by: str = "budget") -> dict:

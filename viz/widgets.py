@@ -174,6 +174,8 @@ module.exports = {
                 const half = ctx.measureText(text).width / 2;
                 let x = ox + lx * scale;
                 if (align === 'center') x = Math.min(Math.max(x, half + 4), cssW - half - 4);
+                else if (align === 'left') x = Math.min(x, cssW - 2 * half - 4);   // a long name stays in view
+                else if (align === 'right') x = Math.max(x, 2 * half + 4);
                 ctx.fillText(text, x, Math.min(Math.max(oy + ly * scale * s.aspect, 16), cssH - 16));
             }
 
@@ -295,7 +297,7 @@ module.exports = {
 .ics-tip table { border-collapse: collapse; width: 100%; }
 .ics-tip td { padding: 0 6px 0 0; }
 .ics-tip-value { text-align: right; font-variant-numeric: tabular-nums; font-weight: bold; }
-.ics-tip-hint { color: #777; font-size: 14px; margin-top: 4px; }
+.ics-tip-hint { color: #555; font-size: 16px; margin-top: 4px; }
 </style>
 """
 
