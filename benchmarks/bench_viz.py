@@ -54,7 +54,7 @@ STEP_JS = """async (month) => {
         const net = document.querySelector('.ics-network');
         const charts = [...document.querySelectorAll('.ics-chart')];
         return counter.textContent.trim() === `Month ${month}` && net.dataset.month === String(month)
-            && charts.length === 4 && charts.every(c => c.dataset.month === String(month));
+            && charts.length === 3 && charts.every(c => c.dataset.month === String(month));
     };
     const frame = () => new Promise(r => requestAnimationFrame(r));
     const t0 = performance.now();
