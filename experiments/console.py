@@ -65,7 +65,11 @@ def results_table(results: Results, metrics=analysis.HEADLINE, max_points: int =
     n_failed = len(results.failed)
     if n_failed:
         lines.append(f"{n_failed} run(s) failed; their tracebacks are in the runs table and report.html.")
-    lines.append("Mean over replicates (95% confidence interval over seeds; parameters fixed at the values shown)."
+    from .uncertainty import mode_of
+
+    spread = ("seeds and posterior draws" if mode_of(results.manifest) == "posterior"
+              else "seeds; parameters fixed at the values shown")
+    lines.append(f"Mean over replicates (95% confidence interval over {spread})."
                  + (" Differences are absolute, " + ("paired on the shared seeds." if bool(eff["paired"].all())
                                                       else "Welch intervals.") if ref else ""))
     lines.extend(_findings(results, metrics))
