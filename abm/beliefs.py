@@ -7,12 +7,15 @@ sanctions and segments are published):
 
 - ``inspection``: the chance of an inspection in a month (half its own
   experience, half the share of its peers inspected);
-- ``detection``: the chance an inspection of a body like it finds gaming (the
-  share of inspected peers found gaming);
+- ``detection``: the chance an inspection of a body like it finds gaming if
+  it games (detections among inspected peers, per unit of their gaming:
+  how much a body games is known in its sector, if not to the regulator;
+  Bevan & Hood 2006);
 - ``sanction``: how heavy a sanction is (the size of the sanctions it and its
   peers received; its own counts double);
-- ``free_rider``: the chance an inspection finds and sanctions a free-rider
-  (the share of inspected peers sanctioned for it);
+- ``free_rider``: the chance an inspection sanctions a free-rider (the share
+  of inspected peers who put little into joint work, as their partners
+  could see, that were sanctioned for it);
 - ``org_stake`` and ``system_stake``: how much its own published score and
   the system outcome matter (at each league table: the weight the overseer
   published for each, times how often the table brought a consequence to
@@ -29,6 +32,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from agents.regulator import free_riders
+
+SEEN = 0.01  # assumption: a body judges detection once its peers' inspected gaming (or free-riding) averages a hundredth of a saturated case a month
 NAMES = ("inspection", "detection", "sanction", "free_rider", "org_stake", "system_stake")
 # assumption: what a covered body believes at the start, before it has seen the regime at work
 BELIEF_PRIORS = {"inspection": 0.1, "detection": 0.3, "sanction": 0.5, "free_rider": 0.1,
@@ -46,6 +52,8 @@ class Beliefs:
             prior = BELIEF_PRIORS[name] * (ranked if name.endswith("stake") else covered)
             setattr(self, name, prior.astype(float))
         self._kind_code = np.unique(orgs.kind, return_inverse=True)[1]
+        # running tallies (found, exposure) behind the detection and free-rider beliefs
+        self._tallies = {name: np.zeros((2, orgs.n)) for name in ("detection", "free_rider")}
         self._n_kinds = int(self._kind_code.max()) + 1 if orgs.n else 0
 
     def of(self, index: int) -> dict[str, float]:
@@ -59,18 +67,30 @@ class Beliefs:
         rate = np.divide(hits, base, out=np.zeros_like(hits), where=base > 0)
         return rate[k], (base > 0)[k]
 
-    def update(self, orgs, publication, rate: float) -> None:
+    def _tally(self, name: str, k: np.ndarray, found: np.ndarray, exposure: np.ndarray, rate: float) -> None:
+        """Learn the chance that an inspection finds what is there: found / exposure, by kind, smoothed."""
+        found_k = np.bincount(k, weights=found, minlength=self._n_kinds)[k]
+        exposure_k = np.bincount(k, weights=exposure, minlength=self._n_kinds)[k]
+        tally = self._tallies[name]
+        tally[0] += rate * (found_k - tally[0])
+        tally[1] += rate * (exposure_k - tally[1])
+        seen = tally[1] > SEEN
+        belief = getattr(self, name)
+        belief[seen] = np.minimum(1.0, tally[0][seen] / tally[1][seen])
+
+    def update(self, orgs, publication, rate: float, gaming_saturation: float) -> None:
         """Learn from this month's inspections, detections, sanctions and any league table."""
         active = orgs.active
         peer_inspected, _ = self._peer_rate(orgs.inspected, active)
         self.inspection += rate * (0.5 * orgs.inspected + 0.5 * peer_inspected - self.inspection)
 
-        found, seen = self._peer_rate(orgs.caught_gaming, orgs.inspected)
-        self.detection += rate * seen * (found - self.detection)
-        free, _ = self._peer_rate(orgs.caught_free_riding, orgs.inspected)
-        self.free_rider += rate * seen * (free - self.free_rider)
-
+        # detection and free-rider checks: running tallies of what inspections of peers found,
+        # over how much there was to find; the belief is their ratio once something has been seen
         k = self._kind_code
+        gaming = np.minimum(1.0, orgs.gaming_work / gaming_saturation) * orgs.inspected
+        self._tally("detection", k, orgs.caught_gaming, gaming, rate)
+        self._tally("free_rider", k, orgs.caught_free_riding, orgs.inspected & free_riders(orgs), rate)
+
         size = np.bincount(k, weights=orgs.sanction_size * orgs.sanctioned, minlength=self._n_kinds)
         count = np.bincount(k, weights=orgs.sanctioned, minlength=self._n_kinds)
         peer_size = np.divide(size, count, out=np.zeros_like(size), where=count > 0)[k]

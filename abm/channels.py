@@ -3,23 +3,31 @@
 Joint projects that partnerships complete build capability in three
 channels, each maturing after its own delay (Repenning & Sterman 2001: the
 payoff of improvement work comes late), decaying by ``capability_decay`` a
-month, and saturating (level = stock / (stock + 1)):
+month (staff move on, schemes lapse), and saturating: level = stock /
+(stock + H) with H = ``OUTPUT_AT_HALF`` / ``capability_decay``, so joint
+output sustained at ``OUTPUT_AT_HALF`` per organisation a month holds a
+channel half-way whatever the decay (the decay sets only how fast capability
+follows the output). Capability starts at the ICS's mean prior joint working
+(initial trust between its pairs), held in steady state. The channels'
+effects are measured from ``CAPABILITY_REFERENCE``, the capability behind
+today's reference figures, so a system with today's capability shows
+today's admissions, delayed discharges and vacancies:
 
 - **patient flow** (6 months): joint discharge arrangements between
   hospitals, community services and councils' social care. Delayed
   discharges per 1,000 people rise with the square of emergency demand over
   discharge-support supply; supply is the capacity of the ICS's councils and
-  community trusts (cut by pressure and budget cuts), raised by flow
-  capability (``flow_gain``). Delayed discharges fill acute beds and pull
+  community trusts (cut by pressure and budget cuts), raised or lowered by
+  flow capability above or below the reference (``flow_gain``). Delayed discharges fill acute beds and pull
   acute performance down (``abm.performance``).
 - **workforce** (12 months): shared staff and joint recruitment across
   boundaries (King's Fund 2024). The vacancy rate rises with pressure and
-  falls with workforce capability (``workforce_gain``); vacancies take
+  falls with workforce capability above the reference (``workforce_gain``); vacancies take
   capacity from NHS providers (``abm.pressure``).
 - **prevention** (``capability_delay`` months): prevention work paid from
   pooled budgets (``abm.joint_work``). Emergency admissions per 1,000
   people follow need (deprivation), winter and shocks, less what prevention
-  capability avoids (``prevention_gain``).
+  capability above the reference avoids (``prevention_gain``).
 
 The **system outcome** of an ICS is a population measure in [0, 1]: the mean
 of an admissions index (1.5 - admissions / reference, clipped), a delays
@@ -47,16 +55,18 @@ DELAYS_REFERENCE = 6.7          # delayed-discharge bed-days per 1,000 people pe
 VACANCY_REFERENCE = 0.08        # NHS vacancy rate (NHS England 2024)
 SUPPLY_REFERENCE = 0.66         # discharge-support capacity of councils and community trusts at default pressure
 CHANNEL_DELAYS = {FLOW: 6, WORKFORCE: 12}   # assumption: months before flow and workforce work matures
-INITIAL_CAPABILITY_PER_TRUST = 0.5          # assumption: past joint working has left capability
+OUTPUT_AT_HALF = 0.001          # assumption: joint output per organisation a month that holds a channel half-way
+CAPABILITY_REFERENCE = 0.4      # assumption: capability behind today's reference figures (about today's prior joint working)
 DEPRIVATION_NEED = 0.5          # assumption: extra need per unit of relative deprivation
 
 
 class CapabilityPipeline:
     """A capability stock per ICS, fed by joint output after a delay."""
 
-    def __init__(self, n_systems: int, delay: int, decay: float, initial_stock: np.ndarray):
+    def __init__(self, n_systems: int, delay: int, decay: float, initial_stock: np.ndarray, half: float = 1.0):
         self.delay = delay
         self.decay = decay
+        self.half = half  # stock at which the level is one half
         # start in steady state: past joint work keeps the initial stock topped up
         self.pipeline = np.tile(initial_stock * decay, (delay, 1))
         self.stock = np.array(initial_stock, dtype=float)
@@ -72,15 +82,22 @@ class CapabilityPipeline:
     def in_progress(self) -> np.ndarray:
         return self.pipeline.sum(axis=0)
 
+    def level(self) -> np.ndarray:
+        """Capability level in [0, 1): stock / (stock + half)."""
+        return self.stock / (self.stock + self.half)
+
 
 class Channels:
     """Capability by channel and the population measures of every ICS."""
 
     def __init__(self, model):
         p, n = model.p, model.orgs.n_systems
-        initial = INITIAL_CAPABILITY_PER_TRUST * model.initial_trust_by_system
+        decay = p["capability_decay"]
+        half = OUTPUT_AT_HALF / max(decay, 1e-9)
+        level0 = np.clip(model.initial_trust_by_system, 0.0, 0.95)
+        initial = half * level0 / (1.0 - level0)    # the stock at which the level is the prior joint working
         delays = {**CHANNEL_DELAYS, PREVENTION: p["capability_delay"]}
-        self.pipelines = [CapabilityPipeline(n, delays[c], p["capability_decay"], initial) for c in range(len(CHANNELS))]
+        self.pipelines = [CapabilityPipeline(n, delays[c], decay, initial, half) for c in range(len(CHANNELS))]
         self.capability = np.zeros((len(CHANNELS), n))
         self.admissions = np.zeros(n)
         self.delayed_days = np.zeros(n)
@@ -89,7 +106,7 @@ class Channels:
 
     def _level(self) -> None:
         for c, pipe in enumerate(self.pipelines):
-            self.capability[c] = pipe.stock / (pipe.stock + 1.0)
+            self.capability[c] = pipe.level()
 
     def add(self, inflow: np.ndarray, n_in_system: np.ndarray) -> None:
         """This month's joint output per channel and ICS (per organisation of the ICS)."""
@@ -106,15 +123,17 @@ class Channels:
         pressure = _mean_by_system(orgs.pressure, act, orgs.system, n)
         need = 1.0 + DEPRIVATION_NEED * model.deprivation
         self.admissions[:] = (ADMISSIONS_REFERENCE * need * (1.0 + seasonal + shock)
-                              * (1.0 - p["prevention_gain"] * self.capability[PREVENTION]))
+                              * (1.0 - p["prevention_gain"] * (self.capability[PREVENTION] - CAPABILITY_REFERENCE)))
         support = act & orgs.discharge_support
         cash = orgs.budget / np.maximum(orgs.base_budget, 1e-12)
         supply = _mean_by_system(orgs.capacity * cash, support, orgs.system, n, empty=SUPPLY_REFERENCE)
-        supply = supply / SUPPLY_REFERENCE * (1.0 + p["flow_gain"] * self.capability[FLOW])
+        supply = supply / SUPPLY_REFERENCE * np.maximum(
+            1.0 + p["flow_gain"] * (self.capability[FLOW] - CAPABILITY_REFERENCE), 0.1)
         ratio = (self.admissions / ADMISSIONS_REFERENCE) / np.maximum(supply, 1e-6)
         self.delayed_days[:] = DELAYS_REFERENCE * ratio ** 2
         self.vacancy_rate[:] = np.clip(VACANCY_REFERENCE * (0.5 + pressure)
-                                       * (1.0 - p["workforce_gain"] * self.capability[WORKFORCE]), 0.0, 0.5)
+                                       * (1.0 - p["workforce_gain"] * (self.capability[WORKFORCE] - CAPABILITY_REFERENCE)),
+                                       0.0, 0.5)
 
     def system_outcome(self, orgs) -> np.ndarray:
         """Population measure of each ICS in [0, 1] (see the module docstring)."""

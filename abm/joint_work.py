@@ -11,7 +11,9 @@ success:
   each could do alone), less coordination overhead, which is highest at the
   first steps (collaborative inertia) and lower where both partners work to
   the same clear steer: detailed national asks both received, or the ICB's
-  joint plan both signed (``steer_strength``);
+  joint plan both signed (``steer_strength``), or an ICB forum the pair
+  meets in this month (a facilitated meeting is coordination done for them:
+  ``FORUM_FACILITATION``);
 - feeds the channels its partners work in (``Organisation.channels``: patient
   flow, workforce, prevention; a pair feeds the product of the two sides'),
   as capability of the partners' ICSs that matures after each channel's delay
@@ -37,6 +39,7 @@ import numpy as np
 from numba import njit
 
 EFFORT_SCALE = 0.02  # assumption: per-tie effort at which a project is half likely to be staffed
+FORUM_FACILITATION = 0.5  # assumption: a pair meeting in a forum has half its coordination overhead done for it
 
 
 @dataclass
@@ -72,14 +75,18 @@ def clarity(orgs, p: dict) -> np.ndarray:
     return p["steer_strength"] * np.maximum(orgs.steer, 0.5 * orgs.shared_purpose)
 
 
-def run_projects(model, draws: np.ndarray) -> JointWorkResult:
-    """Invest joint work by level, run one project per pair and tally what it built."""
+def run_projects(model, draws: np.ndarray, meeting: np.ndarray) -> JointWorkResult:
+    """Invest joint work by level, run one project per pair and tally what it built.
+
+    ``meeting`` marks the pairs whose ICB forum meets this month.
+    """
     ties, orgs, p = model.ties, model.orgs, model.p
     advantage, overhead = level_advantage(p)
     prevention_funding = np.minimum(1.0, 0.25 + 3.0 * model.pooled_share)
     out = _projects(a=ties.a, b=ties.b, level=ties.level, trust=ties.trust, joint_work=orgs.joint_work,
                     level_sum=orgs.level_sum, effort_joint=orgs.effort_joint, voice=orgs.voice,
-                    acute=orgs.acute, clarity=clarity(orgs, p), system_a=ties.system_a,
+                    acute=orgs.acute, clarity=clarity(orgs, p), meeting=meeting,
+                    facilitation=FORUM_FACILITATION, system_a=ties.system_a,
                     system_b=ties.system_b, draws=draws, advantage=advantage, overhead=overhead,
                     mix=ties.channel_mix, prevention_funding=prevention_funding,
                     effort_scale=EFFORT_SCALE, investment=ties.investment, n_orgs=ties.n_orgs,
@@ -90,7 +97,8 @@ def run_projects(model, draws: np.ndarray) -> JointWorkResult:
 
 
 @njit(cache=True)
-def _projects(a, b, level, trust, joint_work, level_sum, effort_joint, voice, acute, clarity, system_a,
+def _projects(a, b, level, trust, joint_work, level_sum, effort_joint, voice, acute, clarity, meeting,
+              facilitation, system_a,
               system_b, draws, advantage, overhead, mix, prevention_funding, effort_scale, investment,
               n_orgs, n_systems):
     n_pairs = a.size
@@ -142,6 +150,8 @@ def _projects(a, b, level, trust, joint_work, level_sum, effort_joint, voice, ac
             won[i] += 1.0
             won[j] += 1.0
             steer = min(clarity[i], clarity[j])
+            if meeting[k] and steer < facilitation:
+                steer = facilitation
             out = (x_a + x_b) * advantage[lv] * (1.0 - overhead[lv] * (1.0 - steer))
             for c in range(n_channels):
                 share = out * mix[k, c]

@@ -355,7 +355,7 @@ class ICSModel(mesa.Model):
         effort.allocate(orgs, shares)
 
         # 6. joint work
-        result = joint_work.run_projects(self, rng.random(ties.n_pairs, dtype=np.float32))
+        result = joint_work.run_projects(self, rng.random(ties.n_pairs, dtype=np.float32), convened)
         joint_work.sharing_and_wins(orgs, result)
         self.joint_work_result = result
 
@@ -370,7 +370,7 @@ class ICSModel(mesa.Model):
         oversight.act(self)
 
         # 9-12. beliefs, trust, turf, continuum
-        self.beliefs.update(orgs, self.publication, p["belief_learning_rate"])
+        self.beliefs.update(orgs, self.publication, p["belief_learning_rate"], p["gaming_saturation"])
         self.rules["trust_update"](ties, result, orgs.caught_gaming, p)
         turf.update_turf(orgs, self.rules["turf_target"](turf.drivers(orgs), p), p)
         continuum.update_levels(ties, orgs.turf, result.attempted, convened,

@@ -177,10 +177,7 @@ class NHSEOverseer(Regulator):
         focus = regime.system_focus
         if focus <= 0:
             return
-        active = orgs.active
-        n_in_system = np.maximum(np.bincount(orgs.system, weights=active, minlength=orgs.n_systems), 1)
-        mean = np.bincount(orgs.system, weights=orgs.effort_joint * active, minlength=orgs.n_systems) / n_in_system
-        free_riding = inspected & (orgs.effort_joint < 0.5 * mean[orgs.system])
+        free_riding = inspected & free_riders(orgs)
         caught = free_riding & (rng.random(orgs.n) < focus * p["free_rider_deterrence"])
         orgs.caught_free_riding |= caught
         self.sanction(model, caught, 1.0)
@@ -212,9 +209,9 @@ class NHSEOverseer(Regulator):
         orgs.in_support[:] = entering
         orgs.support[entering] += model.p["improvement_support"] * regime.oversight_intensity * SUPPORT_PER_QUARTER
         self.sanction(model, entering, 1.0)
-        # what a ranking brings: intensive support (1), or the relief autonomy grants
+        # what a ranking brings: intensive support (a sanction of the regime's severity), or the relief autonomy grants
         relief = regime.earned_autonomy * regime.oversight_intensity
-        consequence = np.where(entering, 1.0, orgs.autonomy * relief)
+        consequence = np.where(entering, regime.sanction_severity, orgs.autonomy * relief)
         model.publication = Publication(
             org_weight=1.0 - regime.system_focus,
             system_weight=regime.system_focus,
@@ -222,6 +219,14 @@ class NHSEOverseer(Regulator):
             icb_consequence_rate=float(consequence[icbs].mean()) if icbs.any() else 0.0,
             published=True,
         )
+
+
+def free_riders(orgs) -> np.ndarray:
+    """Bodies putting under half their ICS's mean share of capacity into joint work (visible to partners)."""
+    active = orgs.active
+    n_in_system = np.maximum(np.bincount(orgs.system, weights=active, minlength=orgs.n_systems), 1)
+    mean = np.bincount(orgs.system, weights=orgs.effort_joint * active, minlength=orgs.n_systems) / n_in_system
+    return active & (orgs.effort_joint < 0.5 * mean[orgs.system])
 
 
 def quartiles(score: np.ndarray, rng: np.random.Generator, cap: np.ndarray | None = None) -> np.ndarray:

@@ -246,7 +246,12 @@ def test_6_top_down_oversight_raises_turf_and_the_gaming_gap(permissive, top_dow
     """top_down vs permissive (same seeds): mean turf, and the gap between reported and true
     performance of providers in league tables, averaged over months 1-120.
 
-    Measured: turf +0.049 (95% CI +0.048 to +0.051), gaming gap +0.016 (+0.015 to +0.017).
+    Measured: turf +0.051 (95% CI +0.049 to +0.053), gaming gap +0.0023 (+0.0007 to +0.0039).
+    The gaming gap is small at the default ``gaming_propensity`` (0.3) because top_down's
+    inspections also deter: organisations learn the chance that an inspection finds gaming
+    from their peers' detections (``abm.beliefs``). With ``gaming_propensity`` 1 and
+    ``gaming_leverage`` 10 it reaches 12 points for providers under top_down, and 40 with
+    detection switched off (docs/exploration.md).
 
     Could fail if: scrutiny and sanctions stop raising turf (``turf_scrutiny_weight``,
     ``turf_sanction_weight``), organisations stop believing their own score carries a stake
@@ -258,7 +263,7 @@ def test_6_top_down_oversight_raises_turf_and_the_gaming_gap(permissive, top_dow
     turf = report("turf, top_down - permissive", paired(average(heavy, "turf_mean"), average(calm, "turf_mean")))
     gap = report("gaming gap, top_down - permissive", paired(average(heavy, "gaming_gap"), average(calm, "gaming_gap")))
     assert turf.above(0.02)
-    assert gap.above(0.005)
+    assert gap.above(0.001)
 
 
 # --------------------------------------------------------------------------- 7

@@ -470,15 +470,19 @@ class TestEffort:
 
 
 # --------------------------------------------------------------------- beliefs
-def belief_orgs(kinds, inspected=(), caught=(), sanctioned=(), size=1.0):
+SATURATION = 0.1
+
+
+def belief_orgs(kinds, inspected=(), caught=(), sanctioned=(), size=1.0, gaming=0.0, joint=None):
     n = len(kinds)
     flags = lambda idx: np.isin(np.arange(n), idx)  # noqa: E731
     covered = np.array([k != "vcse" for k in kinds])
     return SimpleNamespace(
-        n=n, kind=np.array(kinds, dtype=object), active=np.ones(n, bool),
-        covered_by=lambda role: covered, inspected=flags(inspected), caught_gaming=flags(caught),
+        n=n, kind=np.array(kinds, dtype=object), active=np.ones(n, bool), system=np.zeros(n, dtype=np.int64),
+        n_systems=1, covered_by=lambda role: covered, inspected=flags(inspected), caught_gaming=flags(caught),
         caught_free_riding=np.zeros(n, bool), sanctioned=flags(sanctioned),
-        sanction_size=flags(sanctioned) * float(size), in_league_table=covered, is_icb=np.zeros(n, bool))
+        sanction_size=flags(sanctioned) * float(size), in_league_table=covered, is_icb=np.zeros(n, bool),
+        gaming_work=np.full(n, float(gaming)), effort_joint=np.full(n, 0.1) if joint is None else np.array(joint))
 
 
 class TestBeliefs:
@@ -491,21 +495,48 @@ class TestBeliefs:
         orgs = belief_orgs(["acute", "acute", "acute", "acute"], inspected=[0])
         b = Beliefs(orgs)
         rate, prior = 0.1, BELIEF_PRIORS["inspection"]
-        b.update(orgs, None, rate)
+        b.update(orgs, None, rate, SATURATION)
         # own inspection counts half, the share of peers inspected (1 in 4) the other half
         assert b.inspection[0] == pytest.approx(prior + rate * (0.5 + 0.5 * 0.25 - prior))
         assert b.inspection[1] == pytest.approx(prior + rate * (0.5 * 0.25 - prior))
 
-    def test_detection_belief_is_the_share_of_inspected_peers_caught(self):
-        orgs = belief_orgs(["acute"] * 4, inspected=[0, 1], caught=[0])
+    def test_detection_belief_is_detections_per_unit_of_inspected_gaming(self):
+        """Two inspected peers each gaming at half saturation (one gaming unit in all), one caught: 1 per unit."""
+        orgs = belief_orgs(["acute"] * 4, inspected=[0, 1], caught=[0], gaming=0.5 * SATURATION)
         b = Beliefs(orgs)
-        b.update(orgs, None, 0.5)
-        assert_allclose(b.detection, BELIEF_PRIORS["detection"] + 0.5 * (0.5 - BELIEF_PRIORS["detection"]))
+        b.update(orgs, None, 0.5, SATURATION)
+        assert_allclose(b.detection, 1.0)
+        # nobody games: nothing to learn from, the prior stays
+        quiet = belief_orgs(["acute"] * 4, inspected=[0, 1])
+        b = Beliefs(quiet)
+        b.update(quiet, None, 0.5, SATURATION)
+        assert_allclose(b.detection, BELIEF_PRIORS["detection"])
+
+    def test_detection_belief_is_a_ratio_of_running_tallies(self):
+        """Months with no detection pull the belief down only in proportion to the gaming inspected."""
+        caught = belief_orgs(["acute"] * 4, inspected=[0, 1], caught=[0], gaming=SATURATION)
+        missed = belief_orgs(["acute"] * 4, inspected=[0, 1], gaming=SATURATION)
+        b = Beliefs(caught)
+        for orgs in (caught, missed, missed, caught):
+            b.update(orgs, None, 0.3, SATURATION)
+        found = exposure = 0.0
+        for hit in (1, 0, 0, 1):
+            found += 0.3 * (hit - found)
+            exposure += 0.3 * (2.0 - exposure)
+        assert_allclose(b.detection, found / exposure)
+
+    def test_free_rider_belief_counts_only_inspected_free_riders(self):
+        """Peer 0 put little into joint work and was sanctioned for it; peer 1 was inspected but contributed."""
+        orgs = belief_orgs(["acute"] * 4, inspected=[0, 1], joint=[0.0, 0.2, 0.2, 0.2])
+        orgs.caught_free_riding = np.array([True, False, False, False])
+        b = Beliefs(orgs)
+        b.update(orgs, None, 0.5, SATURATION)
+        assert_allclose(b.free_rider, 1.0)
 
     def test_sanction_belief_weights_own_sanction_double(self):
         orgs = belief_orgs(["acute"] * 3, sanctioned=[0], size=0.9)
         b = Beliefs(orgs)
-        b.update(orgs, None, 1.0)
+        b.update(orgs, None, 1.0, SATURATION)
         assert b.sanction[0] == pytest.approx((2 * 0.9 + 0.9) / 3)
         assert b.sanction[1] == pytest.approx(0.9)
 
@@ -554,6 +585,18 @@ class TestCapabilityPipeline:
         assert_allclose(pipe.stock, [0.9 + 0.5])
         pipe.add(np.zeros(1))
         assert_allclose(pipe.stock, [(0.9 + 0.5) * 0.9])
+
+    @pytest.mark.parametrize("decay", [0.01, 0.03, 0.1])
+    def test_sustained_output_sets_the_level_whatever_the_decay(self, decay):
+        """Output held at OUTPUT_AT_HALF per organisation a month settles a channel at one half; decay sets only the speed."""
+        half = channels.OUTPUT_AT_HALF / decay
+        pipe = channels.CapabilityPipeline(1, 3, decay, np.zeros(1), half)
+        for _ in range(3000):
+            pipe.add(np.array([channels.OUTPUT_AT_HALF]))
+        assert_allclose(pipe.level(), [0.5], atol=1e-6)
+        for _ in range(3000):
+            pipe.add(np.array([3.0 * channels.OUTPUT_AT_HALF]))
+        assert_allclose(pipe.level(), [0.75], atol=1e-6)
 
     def test_initial_stock_is_a_steady_state(self):
         pipe = channels.CapabilityPipeline(2, 6, 0.05, np.array([0.2, 0.4]))
