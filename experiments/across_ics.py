@@ -13,7 +13,11 @@ real ones) this module gives, for each design point (each regime):
   replicates); the mean of the ICSs with the most organisations against the
   ICSs with the fewest (a quarter of the ICSs each, organisations based in
   the ICS at the first snapshot; ties broken by name), and Spearman's rank
-  correlation of the outcome with the number of organisations;
+  correlation of the outcome with the number of organisations and, for real
+  ICSs, with deprivation (IMD 2025 average score): the number of
+  organisations grows with population, and larger ICSs tend to be more
+  deprived, so the contrast of most against fewest is not a clean effect of
+  the number of partners;
 - ``gaps``: each regime against the reference regime (``permissive`` when the
   regime is a factor), ICS by ICS and paired on the replicate seed: the mean
   gap over ICSs with its 95% interval over replicates, the SD and range of the
@@ -110,6 +114,7 @@ def spread(results: Results, metrics=MAIN, rank: pd.DataFrame | None = None) -> 
         return pd.DataFrame()
     runs = per_run(results, metrics)
     most, fewest = partner_groups(rank)
+    deprivation = _deprivation()
     rows = []
     for (metric, point), g in rank.groupby(["metric", "point"], sort=False):
         values = g.set_index("ics")["mean"]
@@ -125,11 +130,27 @@ def spread(results: Results, metrics=MAIN, rank: pd.DataFrame | None = None) -> 
             "most_organisations": values.reindex(most).mean(), "fewest_organisations": values.reindex(fewest).mean(),
             "most_minus_fewest": values.reindex(most).mean() - values.reindex(fewest).mean(),
             "spearman_organisations": rho,
+            "spearman_deprivation": _rank_correlation(g["ics"], g["mean"], deprivation),
             "most_icss": "; ".join(most), "fewest_icss": "; ".join(fewest),
             "organisations_most": g.set_index("ics")["organisations"].reindex(most).mean(),
             "organisations_fewest": g.set_index("ics")["organisations"].reindex(fewest).mean(),
         })
     return pd.DataFrame(rows)
+
+
+def _deprivation() -> dict[str, float]:
+    """IMD 2025 average score of each real ICS, by name."""
+    from abm import england
+
+    return {r.name: r.imd for r in england.records()}
+
+
+def _rank_correlation(names: pd.Series, values: pd.Series, by: dict[str, float]) -> float:
+    """Spearman's rank correlation of ``values`` with ``by`` of each name (NaN unless every name has one)."""
+    x = names.map(by)
+    if x.isna().any() or x.nunique() < 2:
+        return np.nan
+    return float(stats.spearmanr(x, values).statistic)
 
 
 def reference_points(results: Results) -> dict[int, int]:

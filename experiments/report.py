@@ -360,7 +360,9 @@ def across_ics_section(results: Results, path: Path) -> str:
            "values. Across seeds: the SD over replicates of one ICS's value (root mean square over the ICSs). "
            f"Most and fewest organisations: the mean of the {k} ICSs with the most organisations based in them "
            f"and of the {k} with the fewest (first snapshot), and Spearman's rank correlation with the number "
-           "of organisations. Tables: ics_spread.csv, ics_gaps.csv; every ICS: ics_ranking.csv.</p>"]
+           "of organisations and with deprivation (IMD 2025 average score; real ICSs only). The number of "
+           "organisations grows with population and larger ICSs tend to be more deprived, so most against "
+           "fewest is not a clean effect of the number of partners. Tables: ics_spread.csv, ics_gaps.csv; every ICS: ics_ranking.csv.</p>"]
     table = pd.DataFrame({
         "condition": spread["label"], "metric": spread["metric"], "ICSs": spread["icss"],
         "replicates": spread["replicates"],
@@ -373,6 +375,8 @@ def across_ics_section(results: Results, path: Path) -> str:
         f"fewest ({k} ICSs)": spread["fewest_organisations"].map(lambda v: f"{v:.3f}"),
         "most minus fewest": spread["most_minus_fewest"].map(lambda v: f"{v:+.3f}"),
         "rank correlation with organisations": spread["spearman_organisations"].map(
+            lambda v: "n/a" if pd.isna(v) else f"{v:+.2f}"),
+        "rank correlation with deprivation": spread["spearman_deprivation"].map(
             lambda v: "n/a" if pd.isna(v) else f"{v:+.2f}"),
     })
     out.append(html_table(table, left=2))

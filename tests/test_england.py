@@ -270,6 +270,7 @@ def test_report_ranks_the_42_icss_under_each_regime(tmp_path):
         assert row["sd_across_icss"] == pytest.approx(values.std(ddof=1))
         assert row["min"] == pytest.approx(values.min()) and row["max"] == pytest.approx(values.max())
         assert row["organisations_most"] > row["organisations_fewest"]
+        assert -1 <= row["spearman_deprivation"] <= 1       # real ICSs: their deprivation is known
     gaps = pd.read_csv(tmp_path / "out" / "ics_gaps.csv")
     assert set(gaps["label"]) == {"top_down"} and set(gaps["reference"]) == {"permissive"}
 
@@ -314,6 +315,7 @@ def test_across_icss_averages_the_final_period_and_pairs_the_regimes(tmp_path):
     assert spread.loc["permissive", "sd_across_icss"] == pytest.approx(np.std([0, 0.1, 0.2, 0.3], ddof=1))
     assert spread.loc["permissive", "sd_across_seeds"] == pytest.approx(0.01)
     assert spread.loc["permissive", "spearman_organisations"] == pytest.approx(1.0)
+    assert spread["spearman_deprivation"].isna().all()                         # not real ICSs
     gaps = across_ics.gaps(results, ["system_outcome"]).iloc[0]
     assert (gaps["label"], gaps["reference"], gaps["icss_positive"]) == ("top_down", "permissive", 4)
     assert gaps["mean_gap"] == pytest.approx(0.05) and gaps["sd_across_icss"] == pytest.approx(0, abs=1e-12)
