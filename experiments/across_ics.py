@@ -205,5 +205,6 @@ def gaps(results: Results, metrics=MAIN) -> pd.DataFrame:
 def seeds_text(results: Results) -> str:
     exp = results.manifest.get("experiment", {})
     seeds = list(dict.fromkeys(results.ok.sort_values("replicate")["seed"]))
-    return (f"root seed {exp.get('root_seed')}, {len(seeds)} replicate(s) with seeds "
-            + ", ".join(str(s) for s in seeds) + " (the same in every regime)")
+    shared = " (the same in every design point)" if results.ok["point"].nunique() > 1 else ""
+    return (f"root seed {exp.get('root_seed')}, {len(seeds)} replicate(s) with seed{'s' if len(seeds) > 1 else ''} "
+            + ", ".join(str(s) for s in seeds) + shared)

@@ -166,7 +166,8 @@ def across_ics_table(results: Results) -> str:
                          f"{r['max']:7.3f}  {seeds:>8}  {r['most_organisations']:7.3f}  "
                          f"{r['fewest_organisations']:7.3f}  {r['most_minus_fewest']:+7.3f}  {rho:>5}  {imd:>5}")
         for _, g in gaps[gaps["metric"] == metric].iterrows() if not gaps.empty else ():
-            lines.append(f"  gap {g['label']} - {g['reference']}: mean over ICSs {_diff(g['mean_gap'], g['ci_low'], g['ci_high'])}"
+            gap = _diff(g["mean_gap"], g["ci_low"], g["ci_high"])
+            lines.append(f"  gap {g['label']} - {g['reference']}: mean over ICSs {gap}"
                          f" (95% CI over replicates); across ICSs SD {g['sd_across_icss']:.4f}, "
                          f"{g['min_gap']:+.3f} to {g['max_gap']:+.3f}; positive in {g['icss_positive']} of {g['icss']}")
         lo, hi = block.loc[block["min"].idxmin()], block.loc[block["max"].idxmax()]

@@ -362,7 +362,8 @@ def across_ics_section(results: Results, path: Path) -> str:
            f"and of the {k} with the fewest (first snapshot), and Spearman's rank correlation with the number "
            "of organisations and with deprivation (IMD 2025 average score; real ICSs only). The number of "
            "organisations grows with population and larger ICSs tend to be more deprived, so most against "
-           "fewest is not a clean effect of the number of partners. Tables: ics_spread.csv, ics_gaps.csv; every ICS: ics_ranking.csv.</p>"]
+           "fewest is not a clean effect of the number of partners. Tables: ics_spread.csv, ics_gaps.csv; "
+           "every ICS: ics_ranking.csv.</p>"]
     table = pd.DataFrame({
         "condition": spread["label"], "metric": spread["metric"], "ICSs": spread["icss"],
         "replicates": spread["replicates"],
