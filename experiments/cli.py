@@ -220,6 +220,10 @@ def _run(exp, out: Path, args, command: str) -> int:
     print()
     print(console.results_table(results, metrics))
     print()
+    across = console.across_ics_table(results)
+    if across:
+        print(across)
+        print()
     print(f"Ran {outcome.ran} runs in {outcome.seconds:.1f} s on {outcome.backend}"
           + (f"; {outcome.failed} failed (see the report)" if outcome.failed else "") + ".")
     from .uncertainty import covers
@@ -393,6 +397,11 @@ def cmd_report(args) -> int:
     metrics = _metrics(args.metrics)
     load(args.dir)  # a clear error if this is not a results folder
     out = write_report(args.dir, metrics)
+    from .console import across_ics_table
+
+    across = across_ics_table(load(args.dir))
+    if across:
+        print(across + "\n")
     print(f"report: {out} (CSV tables beside it)")
     return 0
 

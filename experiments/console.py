@@ -131,3 +131,47 @@ def _rankings(results: Results, metrics, top: int = 5) -> list[str]:
             lines.append(f"  {metric}: " + ", ".join(f"{r['parameter']} {r[key]:.3g}" for _, r in ranked.iterrows()))
         return lines
     return []
+
+
+def across_ics_table(results: Results) -> str:
+    """The spread of the main outcomes across the ICSs (experiments.across_ics), or '' without a
+    per-ICS table of several ICSs."""
+    from . import across_ics
+
+    if not across_ics.available(results):
+        return ""
+    rank = across_ics.ranking(results)
+    spread = across_ics.spread(results, rank=rank)
+    if spread.empty:
+        return ""
+    gaps = across_ics.gaps(results)
+    first, last = across_ics.final_period(results)
+    k = len(spread["most_icss"].iloc[0].split("; "))
+    lines = [f"Across the {rank['ics'].nunique()} ICSs: each ICS's value averaged over months {first}-{last} and "
+             f"the replicates ({across_ics.seeds_text(results)}).",
+             f"SD over seeds: of one ICS's value (root mean square over ICSs). Most/fewest: mean of the {k} ICSs "
+             f"with the most organisations ({spread['organisations_most'].iloc[0]:.0f} on average) and the {k} "
+             f"with the fewest ({spread['organisations_fewest'].iloc[0]:.0f}); rho: Spearman with organisations, "
+             "IMD: with deprivation (real ICSs)."]
+    width = max(12, *(len(str(v)) for v in spread["label"]))
+    for metric, block in spread.groupby("metric", sort=False):
+        lines.append(f"{metric}:")
+        lines.append(f"  {'':{width}}  {'mean':>7}  {'SD ICSs':>7}  {'min':>7}  {'max':>7}  {'SD seeds':>8}  "
+                     f"{'most':>7}  {'fewest':>7}  {'diff':>7}  {'rho':>5}  {'IMD':>5}")
+        for _, r in block.iterrows():
+            seeds = "n/a" if pd.isna(r["sd_across_seeds"]) else f"{r['sd_across_seeds']:.4f}"
+            rho = "n/a" if pd.isna(r["spearman_organisations"]) else f"{r['spearman_organisations']:+.2f}"
+            imd = "n/a" if pd.isna(r["spearman_deprivation"]) else f"{r['spearman_deprivation']:+.2f}"
+            lines.append(f"  {str(r['label']):{width}}  {r['mean']:7.3f}  {r['sd_across_icss']:7.4f}  {r['min']:7.3f}  "
+                         f"{r['max']:7.3f}  {seeds:>8}  {r['most_organisations']:7.3f}  "
+                         f"{r['fewest_organisations']:7.3f}  {r['most_minus_fewest']:+7.3f}  {rho:>5}  {imd:>5}")
+        for _, g in gaps[gaps["metric"] == metric].iterrows() if not gaps.empty else ():
+            gap = _diff(g["mean_gap"], g["ci_low"], g["ci_high"])
+            lines.append(f"  gap {g['label']} - {g['reference']}: mean over ICSs {gap}"
+                         f" (95% CI over replicates); across ICSs SD {g['sd_across_icss']:.4f}, "
+                         f"{g['min_gap']:+.3f} to {g['max_gap']:+.3f}; positive in {g['icss_positive']} of {g['icss']}")
+        lo, hi = block.loc[block["min"].idxmin()], block.loc[block["max"].idxmax()]
+        lines.append(f"  lowest: {lo['min_ics']} ({lo['label']}); highest: {hi['max_ics']} ({hi['label']})")
+    lines.append(f"Every ICS: {results.path / 'ics_ranking.csv'}; these figures: ics_spread.csv, ics_gaps.csv; "
+                 "the ranked chart: report.html.")
+    return "\n".join(lines)

@@ -5,8 +5,10 @@ as base64. Sections: what was run (fixed parameters, named regimes) and how to
 run it again; generated findings (experiments.findings); scenario discovery
 when ``ics-abm discover`` has run; the summary table (95% confidence
 intervals, absolute differences from the reference with 95% intervals; Cohen's
-d only in a detail table); time series with a band per factor level;
-distributions of the final outcomes; response curves and heatmaps for sweep
+d only in a detail table); time series with a band per factor level; for a
+sweep that stores the per-ICS table of several ICSs (``england = true``), the
+ICSs ranked under each regime beside the gap between regimes and the spread
+tables (experiments.across_ics); distributions of the final outcomes; response curves and heatmaps for sweep
 factors; Morris and Sobol indices for those designs; failed runs; provenance.
 """
 
@@ -203,6 +205,58 @@ def figure_indices(table: pd.DataFrame, value: str, conf: str, title: str, secon
     return _img(fig, title)
 
 
+def _short(name: str, width: int = 34) -> str:
+    return name if len(name) <= width else name[: width - 1].rstrip(" ,") + "\u2026"
+
+
+def figure_ics_ranking(rank: pd.DataFrame, metric: str, reference: int | None, period: tuple[int, int]) -> str:
+    """One panel per regime (design point): the ICSs ranked by their mean over the final period and
+    the replicates, with 95% intervals over replicates; then, when there are several regimes, every
+    regime's value for each ICS in the reference regime's order, all on a common axis."""
+    plt = _plt()
+    data = rank[rank["metric"] == metric]
+    points = list(dict.fromkeys(data["point"]))
+    labels = dict(zip(data["point"], data["label"]))
+    n_ics = data["ics"].nunique()
+    panels = len(points) + (len(points) > 1)
+    fig, axes = plt.subplots(1, panels, figsize=(4.4 * panels, 1.3 + 0.16 * n_ics), sharex=True, squeeze=False)
+    axes = list(axes[0])
+    colours = _colours(len(points))
+    for ax, colour, point in zip(axes, colours, points):
+        d = data[data["point"] == point].sort_values("rank", ascending=False)   # rank 1 at the top
+        y = np.arange(len(d))
+        err = np.nan_to_num(np.vstack([d["mean"] - d["ci_low"], d["ci_high"] - d["mean"]]))
+        ax.errorbar(d["mean"], y, xerr=err, fmt="o", ms=3, color=colour, elinewidth=1, capsize=1.5)
+        ax.axvline(d["mean"].mean(), color="#768692", ls=":", lw=1)
+        ax.set_yticks(y, [_short(n) for n in d["ics"]], fontsize=6.5)
+        ax.set_ylim(-0.8, len(d) - 0.2)
+        ax.set_title(f"{labels[point]}: {n_ics} ICSs ranked", fontsize=9)
+        ax.grid(alpha=0.3, axis="x")
+    if len(points) > 1:
+        ax = axes[-1]
+        ref = reference if reference in points else points[0]
+        order = list(data[data["point"] == ref].sort_values("rank", ascending=False)["ics"])
+        wide = data.pivot_table(index="ics", columns="point", values="mean").reindex(order)
+        y = np.arange(len(order))
+        ax.hlines(y, wide.min(axis=1), wide.max(axis=1), color="#aeb7bd", lw=1.2, zorder=1)
+        for colour, point in zip(colours, points):
+            ax.scatter(wide[point], y, s=11, color=colour, label=labels[point], zorder=3)
+        ax.set_yticks(y, [_short(n) for n in order], fontsize=6.5)
+        ax.set_ylim(-0.8, len(order) - 0.2)
+        ax.set_title(f"every regime, in {labels[ref]}'s order", fontsize=9)
+        ax.legend(fontsize=7, loc="lower right")
+        ax.grid(alpha=0.3, axis="x")
+    _show_scale(axes[0], "x")
+    for ax in axes:
+        ax.set_xlabel(metric, fontsize=8)
+    n = int(data["n"].max())
+    fig.suptitle(f"{metric} of each ICS, mean over months {period[0]}-{period[1]} and {n} replicate(s)"
+                 + (" (bars: 95% interval over replicates)" if n > 1 else "") + "; dotted: mean over ICSs",
+                 fontsize=9)
+    fig.tight_layout()
+    return _img(fig, f"{metric} of each ICS ranked under each regime")
+
+
 # ------------------------------------------------------------------ tables
 def _cell(mean, low, high, digits=3) -> str:
     if pd.isna(mean):
@@ -278,6 +332,85 @@ def findings_section(results: Results, metrics) -> str:
             + f", with 95% intervals that cover {html.escape(scope)} (not uncertainty in the parameters held "
             "fixed, nor in the model's structure). Whether higher is better depends on the metric. "
             "Table: contrasts.csv.</p>")
+
+
+def across_ics_section(results: Results, path: Path) -> str:
+    """The ranked chart of the ICSs under each regime and the spread tables (experiments.across_ics)."""
+    from . import across_ics
+
+    if not across_ics.available(results):
+        return ""
+    rank = across_ics.ranking(results)
+    spread = across_ics.spread(results, rank=rank)
+    gaps = across_ics.gaps(results)
+    for name, frame in (("ics_ranking.csv", rank), ("ics_spread.csv", spread), ("ics_gaps.csv", gaps)):
+        if not frame.empty:
+            atomic_write(path / name, lambda tmp, f=frame: f.to_csv(tmp, index=False))
+    if rank.empty:
+        return ""
+    period = across_ics.final_period(results)
+    refs = across_ics.reference_points(results)
+    reference = next(iter(refs.values()), None)
+    n_ics = rank["ics"].nunique()
+    k = len(spread["most_icss"].iloc[0].split("; "))
+    out = [f"<h2>Across the {n_ics} ICSs</h2>",
+           f"<p class=\"note\">Each ICS's value is its per-ICS metric (abm/ics_table.py) averaged over the "
+           f"stored snapshots of months {period[0]}-{period[1]}, then over replicates "
+           f"({html.escape(across_ics.seeds_text(results))}). Across ICSs: mean, SD and range of those "
+           "values. Across seeds: the SD over replicates of one ICS's value (root mean square over the ICSs). "
+           f"Most and fewest organisations: the mean of the {k} ICSs with the most organisations based in them "
+           f"and of the {k} with the fewest (first snapshot), and Spearman's rank correlation with the number "
+           "of organisations and with deprivation (IMD 2025 average score; real ICSs only). The number of "
+           "organisations grows with population and larger ICSs tend to be more deprived, so most against "
+           "fewest is not a clean effect of the number of partners. Tables: ics_spread.csv, ics_gaps.csv; "
+           "every ICS: ics_ranking.csv.</p>"]
+    table = pd.DataFrame({
+        "condition": spread["label"], "metric": spread["metric"], "ICSs": spread["icss"],
+        "replicates": spread["replicates"],
+        "mean across ICSs": spread["mean"].map(lambda v: f"{v:.3f}"),
+        "SD across ICSs": spread["sd_across_icss"].map(lambda v: f"{v:.3f}"),
+        "range across ICSs": [f"{lo:.3f} ({a}) to {hi:.3f} ({b})" for lo, a, hi, b in
+                              spread[["min", "min_ics", "max", "max_ics"]].to_numpy()],
+        "SD across seeds": spread["sd_across_seeds"].map(lambda v: "n/a" if pd.isna(v) else f"{v:.3f}"),
+        f"most organisations ({k} ICSs)": spread["most_organisations"].map(lambda v: f"{v:.3f}"),
+        f"fewest ({k} ICSs)": spread["fewest_organisations"].map(lambda v: f"{v:.3f}"),
+        "most minus fewest": spread["most_minus_fewest"].map(lambda v: f"{v:+.3f}"),
+        "rank correlation with organisations": spread["spearman_organisations"].map(
+            lambda v: "n/a" if pd.isna(v) else f"{v:+.2f}"),
+        "rank correlation with deprivation": spread["spearman_deprivation"].map(
+            lambda v: "n/a" if pd.isna(v) else f"{v:+.2f}"),
+    })
+    out.append(html_table(table, left=2))
+    out.append(f"<p class=\"note\">Most organisations: {html.escape(spread['most_icss'].iloc[0])} "
+               f"(mean {spread['organisations_most'].iloc[0]:.0f} organisations); fewest: "
+               f"{html.escape(spread['fewest_icss'].iloc[0])} (mean {spread['organisations_fewest'].iloc[0]:.0f}).</p>")
+    if not gaps.empty:
+        out.append("<h3>The gap between regimes, ICS by ICS</h3><p class=\"note\">Each ICS's value under the "
+                   "condition minus its value under the reference, paired on the replicate seed. Mean gap over "
+                   "the ICSs with a 95% interval over replicates; SD and range of the ICSs' gaps; ICSs with a "
+                   "positive gap.</p>")
+        out.append(html_table(pd.DataFrame({
+            "condition": gaps["label"], "reference": gaps["reference"], "metric": gaps["metric"],
+            "mean gap (95% CI)": [_cell(m, lo, hi) for m, lo, hi in gaps[["mean_gap", "ci_low", "ci_high"]].to_numpy()],
+            "SD across ICSs": gaps["sd_across_icss"].map(lambda v: f"{v:.3f}"),
+            "range across ICSs": [f"{lo:+.3f} ({a}) to {hi:+.3f} ({b})" for lo, a, hi, b in
+                                  gaps[["min_gap", "min_ics", "max_gap", "max_ics"]].to_numpy()],
+            "ICSs with a positive gap": [f"{p} of {n}" for p, n in gaps[["icss_positive", "icss"]].to_numpy()],
+        }), left=3))
+    points = rank["point"].nunique()
+    if points > 6:
+        out.append(f"<p class=\"note\">{points} design points are too many to chart one panel each; every "
+                   "ICS's value is in ics_ranking.csv.</p>")
+        return "".join(out)
+    out.append("<h3>The ICSs ranked under each regime</h3><p class=\"note\">One panel per condition on a "
+               "common axis, highest value at the top; the last panel sets every condition's value for each ICS "
+               "side by side (a grey line joins them), in the order of the reference condition, so the spread "
+               "across ICSs can be read beside the gap between conditions. Whether higher is better depends on "
+               "the metric.</p>")
+    for metric in across_ics.CHART:
+        if metric in set(rank["metric"]):
+            out.append(figure_ics_ranking(rank, metric, reference, period))
+    return "".join(out)
 
 
 # ------------------------------------------------------------------ the report
@@ -407,6 +540,8 @@ def write_report(path, metrics=analysis.HEADLINE) -> Path:
     schedule_text = _schedules(exp.get("text", ""))
     if schedule_text:
         parts.append(f"<p class=\"note\">Scheduled changes (dotted lines): {html.escape(schedule_text)}</p>")
+
+    parts.append(across_ics_section(results, path))
 
     if not runs.empty:
         labels = dict(zip(points["point"], points["label"]))

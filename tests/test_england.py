@@ -222,3 +222,101 @@ def test_experiment_file_misspelt_ics_is_named():
 
     with pytest.raises(ExperimentError, match="did you mean 'Somerset'"):
         parse_experiment('[experiment]\nname = "x"\n[parameters]\nics = "Somerst"\n')
+
+
+# --------------------------------------------------------------------- across the ICSs in a report
+def test_report_ranks_the_42_icss_under_each_regime(tmp_path):
+    """A tiny England sweep: the report's ranked chart holds the 42 ICSs once per regime, in order."""
+    import pandas as pd
+
+    from experiments.report import write_report
+    from experiments.runner import run_experiment
+    from experiments.spec import parse_experiment
+
+    exp = parse_experiment("""
+        [experiment]
+        name = "england-tiny"
+        months = 2
+        replicates = 1
+        design = "full_factorial"
+        [parameters]
+        england = true
+        [factors]
+        regime = ["permissive", "top_down"]
+        [output]
+        ics = true
+        every = 1
+    """)
+    with ThreadPoolExecutor(2) as pool:
+        run_experiment(exp, tmp_path / "out", executor=pool, progress=False)
+    page = write_report(tmp_path / "out").read_text(encoding="utf-8")
+    assert "<h2>Across the 42 ICSs</h2>" in page
+    assert 'alt="system_outcome of each ICS ranked under each regime"' in page
+
+    rank = pd.read_csv(tmp_path / "out" / "ics_ranking.csv")
+    for metric in ("system_outcome", "collaboration_index"):
+        for regime in ("permissive", "top_down"):
+            chart = rank[(rank["metric"] == metric) & (rank["label"] == regime)]
+            assert sorted(chart["ics"]) == sorted(england.names())
+            assert list(chart["rank"]) == list(range(1, 43))
+            assert chart["mean"].is_monotonic_decreasing
+            assert chart["ci_low"].isna().all() and (chart["n"] == 1).all()    # one replicate: no interval
+    spread = pd.read_csv(tmp_path / "out" / "ics_spread.csv")
+    so = spread[spread["metric"] == "system_outcome"].set_index("label")
+    assert set(so.index) == {"permissive", "top_down"} and (so["icss"] == 42).all()
+    for regime, row in so.iterrows():
+        values = rank[(rank["metric"] == "system_outcome") & (rank["label"] == regime)]["mean"]
+        assert row["mean"] == pytest.approx(values.mean())
+        assert row["sd_across_icss"] == pytest.approx(values.std(ddof=1))
+        assert row["min"] == pytest.approx(values.min()) and row["max"] == pytest.approx(values.max())
+        assert row["organisations_most"] > row["organisations_fewest"]
+        assert -1 <= row["spearman_deprivation"] <= 1       # real ICSs: their deprivation is known
+    gaps = pd.read_csv(tmp_path / "out" / "ics_gaps.csv")
+    assert set(gaps["label"]) == {"top_down"} and set(gaps["reference"]) == {"permissive"}
+
+
+def test_across_icss_averages_the_final_period_and_pairs_the_regimes(tmp_path):
+    """Hand-made per-ICS table: the final-period mean, intervals over replicates, most against
+    fewest organisations and the gap between regimes, paired on the seed."""
+    import pandas as pd
+
+    from experiments import across_ics, analysis
+    from experiments.store import Results
+
+    names = ["A", "B", "C", "D"]
+    orgs = {"A": 10, "B": 20, "C": 30, "D": 40}
+    runs, rows = [], []
+    for point, regime in enumerate(["permissive", "top_down"]):
+        for rep, seed in enumerate([11, 12, 13]):
+            run_id = f"p{point}-r{rep}"
+            runs.append({"run_id": run_id, "point": point, "replicate": rep, "seed": seed, "status": "ok",
+                         "months": 24, "regime": regime, "error": ""})
+            for month in (0, 12, 18, 24):
+                for system, name in enumerate(names):
+                    # before the final period (months 13-24) the value is off the scale; then it is
+                    # ICS level + regime shift + a replicate effect shared by both regimes
+                    value = 9.0 if month <= 12 else 0.1 * system + 0.05 * point + 0.01 * rep + 0.001 * month
+                    rows.append({"run_id": run_id, "month": month, "system": system, "ics": name,
+                                 "system_outcome": value, "organisations": orgs[name]})
+    results = Results(path=tmp_path, runs=pd.DataFrame(runs), metrics=pd.DataFrame(columns=["run_id", "month"]),
+                      ics=pd.DataFrame(rows),
+                      manifest={"experiment": {"factors": ["regime"], "design": "full_factorial", "root_seed": 1}})
+    assert across_ics.available(results) and across_ics.final_period(results) == (13, 24)
+    rank = across_ics.ranking(results, ["system_outcome"])
+    top = rank[rank["label"] == "top_down"]
+    assert list(top["ics"]) == ["D", "C", "B", "A"] and list(top["rank"]) == [1, 2, 3, 4]
+    d = top.iloc[0]
+    expected = [0.3 + 0.05 + 0.01 * rep + 0.001 * 21 for rep in range(3)]     # months 18 and 24 averaged
+    assert d["mean"] == pytest.approx(np.mean(expected))
+    assert (d["ci_low"], d["ci_high"]) == pytest.approx(analysis.ci95(expected)[1:3])
+    spread = across_ics.spread(results, ["system_outcome"], rank=rank).set_index("label")
+    assert spread.loc["permissive", "most_icss"] == "D" and spread.loc["permissive", "fewest_icss"] == "A"
+    assert spread.loc["permissive", "most_minus_fewest"] == pytest.approx(0.3)
+    assert spread.loc["permissive", "sd_across_icss"] == pytest.approx(np.std([0, 0.1, 0.2, 0.3], ddof=1))
+    assert spread.loc["permissive", "sd_across_seeds"] == pytest.approx(0.01)
+    assert spread.loc["permissive", "spearman_organisations"] == pytest.approx(1.0)
+    assert spread["spearman_deprivation"].isna().all()                         # not real ICSs
+    gaps = across_ics.gaps(results, ["system_outcome"]).iloc[0]
+    assert (gaps["label"], gaps["reference"], gaps["icss_positive"]) == ("top_down", "permissive", 4)
+    assert gaps["mean_gap"] == pytest.approx(0.05) and gaps["sd_across_icss"] == pytest.approx(0, abs=1e-12)
+    assert gaps["ci_high"] - gaps["ci_low"] == pytest.approx(0, abs=1e-9)     # paired: replicate effects cancel
