@@ -72,10 +72,10 @@ def test_1_trust_falls_faster_than_it_builds(top_down):
     month before, less the same change for bodies of its kind not caught in that window
     (difference in differences). Per seed, the mean over its events (4-13 events).
 
-    Measured: fall in the detection month 0.050 (95% CI 0.046 to 0.055); regained over the
-    next 12 months 0.011 (0.004 to 0.019), about 0.001 a month: the fall is some 50 times
-    faster than the rebuilding (fall per month less rebuilding per month 0.049, 0.044 to
-    0.055); share of the fall regained after 12 months 0.27 (0.09 to 0.44).
+    Measured: fall in the detection month 0.050 (95% CI 0.047 to 0.053); regained over the
+    next 12 months 0.012 (0.004 to 0.019), about 0.001 a month: the fall is some 50 times
+    faster than the rebuilding (fall per month less rebuilding per month 0.049, 0.045 to
+    0.052); share of the fall regained after 12 months 0.24 (0.09 to 0.39).
 
     Could fail if: reputation stops carrying detections to partners (``reputation_weight``,
     ``negativity_bias``, the caught flag in ``abm.trust``), erosion is no faster than building
@@ -122,7 +122,7 @@ def test_1_trust_falls_faster_than_it_builds(top_down):
 def test_2_a_history_of_joint_working_speeds_progress_along_the_continuum():
     """initial_trust 0.6 vs 0.3 (same seeds): collaboration index at month 24.
 
-    Measured: +0.099 (95% CI +0.095 to +0.104).
+    Measured: +0.098 (95% CI +0.093 to +0.103).
 
     Could fail if: readiness stops depending on mutual trust (``abm.continuum``), trust
     converges within two years whatever its start (fast ``trust_build_rate`` and
@@ -142,16 +142,16 @@ def test_3_system_outcome_gains_of_collaboration_are_small_and_late(permissive, 
     gain in system outcome over the first two years (mean of months 13-24) and the further
     gain by year ten (mean of months 109-120).
 
-    Measured: early -0.0001 (95% CI -0.0001 to -0.0001), late further gain +0.0039
-    (+0.0031 to +0.0047).
+    Measured: early +0.0001 (95% CI -0.0001 to +0.0003), late further gain +0.0233
+    (+0.0219 to +0.0247).
 
     A regime switch at month 1 from top_down to permissive is not a clean case on the system
     outcome: fewer national asks free capacity for organisations' own targets at once, so
-    most of its system-outcome gain comes in the first year (months 13-24: +0.0123, 95% CI
-    +0.0117 to +0.0130; further gain by months 109-120 only +0.0030, +0.0016 to +0.0043).
-    The pattern does not hold for that gain. Its collaboration channel is small and late, and
-    this test asserts that for channel capability (early +0.0002, +0.0001 to +0.0002; late
-    further gain +0.0170, +0.0152 to +0.0187).
+    part of its system-outcome gain comes in the first year (months 13-24: +0.0127, 95% CI
+    +0.0119 to +0.0135; further gain by months 109-120 +0.0351, +0.0313 to +0.0388). Its
+    collaboration channel is small and late, and this test asserts that for channel
+    capability (early +0.0024, +0.0014 to +0.0035; late further gain +0.112, +0.101 to
+    +0.123).
 
     Could fail if: channel delays shrink (``CHANNEL_DELAYS``, ``capability_delay``), joint
     output feeds the system outcome directly, capability saturates early, or voice stops
@@ -187,10 +187,10 @@ def test_4_acute_trusts_dominate_realised_decisions_unless_inclusion(permissive,
     continuum level of councils' and VCSE bodies' ties (council_vcse_inclusion), averaged over
     months 1-120.
 
-    Measured: acute trusts' share in their own successful projects 0.880 (95% CI 0.868 to
-    0.892) by default, 0.530 (0.522 to 0.537) with inclusion; inclusion lowers
-    acute_decision_share by 0.030 (0.026 to 0.034) and raises council_vcse_inclusion by 0.021
-    (0.019 to 0.023).
+    Measured: acute trusts' share in their own successful projects 0.885 (95% CI 0.873 to
+    0.897) by default, 0.528 (0.520 to 0.535) with inclusion; inclusion lowers
+    acute_decision_share by 0.035 (0.030 to 0.040) and raises council_vcse_inclusion by 0.022
+    (0.020 to 0.024).
 
     Could fail if: acute trusts stop taking part in the projects that succeed (their ties
     stay unconnected, their joint effort goes elsewhere), voice stops following budget
@@ -220,10 +220,10 @@ def test_5_operational_pressure_crowds_out_joint_work_and_lowers_the_system_outc
     """pressure 0.3 vs 0.8 (same seeds): joint-work share of discretionary capacity,
     collaboration index and system outcome, averaged over months 1-120.
 
-    Measured: joint work +0.096 (95% CI +0.092 to +0.099), collaboration index +0.071
-    (+0.066 to +0.077), system outcome +0.293 (+0.291 to +0.295). Most of the system-outcome
+    Measured: joint work +0.095 (95% CI +0.091 to +0.099), collaboration index +0.074
+    (+0.068 to +0.079), system outcome +0.359 (+0.357 to +0.362). Most of the system-outcome
     difference is pressure's direct cost to performance and to discharge support; the
-    channels' share grows over the run (capability gap 0.000 at month 1, 0.156 at month 120).
+    channels' share grows over the run as capability follows joint work.
 
     Could fail if: pressure stops shortening organisations' horizon (``myopia``) or taking
     capacity (``pressure_capacity_share``), or scarcity stops raising turf
@@ -271,9 +271,8 @@ def test_7_system_accountability_keeps_organisations_in_joint_work():
     """oversight_intensity 0.8 with system_focus 0 (organisational accountability) vs 1
     (system accountability), same seeds: joint-work share and collaboration index, months 1-120.
 
-    Measured: joint work +0.022 (95% CI +0.019 to +0.024), collaboration index +0.040
-    (+0.034 to +0.046). (The system outcome is slightly lower under system accountability:
-    -0.004; fewer bodies game but own-target work falls too.)
+    Measured: joint work +0.022 (95% CI +0.019 to +0.024), collaboration index +0.026
+    (+0.021 to +0.030).
 
     Could fail if: the published weights stop reaching organisations' beliefs about the
     stakes of their own score and the system outcome (``abm.beliefs``), free-rider checks
@@ -296,7 +295,7 @@ def test_8_early_small_wins_start_a_virtuous_cycle():
     a project succeeds is drawn at random given the pair's state, so the difference is what
     the win set going. Per seed, the mean level difference.
 
-    Measured: +0.29 levels (95% CI +0.24 to +0.34).
+    Measured: +0.27 levels (95% CI +0.23 to +0.32).
 
     Could fail if: a small win stops raising trust (``small_win_boost``), or trust stops
     driving readiness for the next step (``abm.continuum``), or a failure costs as much trust
@@ -325,8 +324,8 @@ def test_9_power_imbalance_lowers_collaboration_unless_inclusion_counters_it():
     """voice_budget_exponent 0 vs 2, and 2 with inclusion = 1 vs 2 alone (same seeds):
     collaboration index, months 1-120.
 
-    Measured: equal vs steep voice +0.0101 (95% CI +0.0085 to +0.0118); inclusion under steep
-    voice +0.0148 (+0.0128 to +0.0167).
+    Measured: equal vs steep voice +0.0115 (95% CI +0.0102 to +0.0128); inclusion under steep
+    voice +0.0170 (+0.0154 to +0.0186).
 
     Could fail if: unequal sharing of joint benefits stops raising the turf of those who
     contribute more than they receive (``turf_unfairness_weight``), turf stops lowering

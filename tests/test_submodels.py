@@ -639,6 +639,15 @@ class TestChannels:
             assert 0.0 <= m.initial_trust_by_system.min() and m.initial_trust_by_system.max() <= 1.0
             assert (m.channels.capability >= 0.0).all() and (m.channels.capability < 1.0).all()
 
+    def test_capability_at_the_reference_gives_the_reference_figures(self):
+        """An ICS with today's capability, pressure and need shows today's admissions (the reference)."""
+        m = first_month(pressure=0.5, winter_pressure=0.0)
+        m.orgs.shock[:] = 0.0
+        m.channels.capability[:] = channels.CAPABILITY_REFERENCE
+        m.channels.update(m, 0.0)
+        need = 1.0 + channels.DEPRIVATION_NEED * m.deprivation
+        assert_allclose(m.channels.admissions, channels.ADMISSIONS_REFERENCE * need)
+
     def test_the_system_outcome_contains_no_effort_term(self):
         m = first_month()
         before = m.channels.system_outcome(m.orgs).copy()
@@ -664,8 +673,8 @@ class TestChannels:
         m.channels.capability[channels.PREVENTION] += 0.5
         m.channels.update(m, 0.0)
         now = m.channels.capability[channels.PREVENTION]
-        g = P["prevention_gain"]
-        assert_allclose(m.channels.admissions, base * (1 - g * now) / (1 - g * (now - 0.5)))
+        g, ref = P["prevention_gain"], channels.CAPABILITY_REFERENCE
+        assert_allclose(m.channels.admissions, base * (1 - g * (now - ref)) / (1 - g * (now - 0.5 - ref)))
         assert (m.channels.admissions < base).all()
 
 
