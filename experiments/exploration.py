@@ -80,10 +80,28 @@ def noise_plan(exp, samples: int, seeds: int, skip_first: bool = True):
     return wide, plan
 
 
-def switch_off_plan(exp, parameter: str, value: float, samples: int | None = None, base=None):
+def parse_region(text: str | None):
+    """A region of the sampled space, e.g. ``"pressure<=0.34,initial_turf>0.5"`` (a CART leaf), as a test on a run's factors."""
+    if not text:
+        return None
+    import operator
+    import re
+
+    ops = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
+    tests = []
+    for part in text.split(","):
+        m = re.fullmatch(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=|<|>)\s*([-+0-9.eE]+)\s*", part)
+        if not m:
+            raise ValueError(f"--region: {part.strip()!r} is not a condition like pressure<=0.34")
+        tests.append((m.group(1), ops[m.group(2)], float(m.group(3))))
+    return lambda factors: all(name in factors and op(float(factors[name]), v) for name, op, v in tests)
+
+
+def switch_off_plan(exp, parameter: str, value: float, samples: int | None = None, base=None, region=None):
     """The main sweep's runs (first ``samples`` samples) with ``parameter`` set to ``value``.
 
-    ``base`` is the main sweep's plan, if already made.
+    ``base`` is the main sweep's plan, if already made; ``region`` (from
+    ``parse_region``) keeps only samples inside a region of the sampled space.
     """
     from .runner import plan_runs, resolved_parameters
 
@@ -91,6 +109,8 @@ def switch_off_plan(exp, parameter: str, value: float, samples: int | None = Non
     plan = []
     for spec in base if base is not None else plan_runs(exp):
         if samples is not None and spec.point >= samples * n_listed:
+            continue
+        if region is not None and not region(spec.factors):
             continue
         params = resolved_parameters({**spec.params, parameter: value})
         factors = {**spec.factors, parameter: value}
@@ -479,6 +499,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("experiment")
     p.add_argument("--samples", type=int, default=25)
     p.add_argument("--only", nargs="*", default=None, help="parameters to switch off (default: all)")
+    p.add_argument("--region", default=None,
+                   help="only samples in this region, e.g. 'pressure<=0.34,initial_turf<=0.51' (with --samples 0: all such samples)")
     p.add_argument("--out", default=None)
     p.add_argument("--workers", type=int, default=2)
     p = sub.add_parser("report", help="shares, conditions and switch-offs as Markdown")
@@ -497,12 +519,18 @@ def main(argv: list[str] | None = None) -> int:
         exp = load_experiment(args.experiment)
         from .runner import plan_runs
 
+        try:
+            region = parse_region(args.region)
+        except ValueError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
         root = Path(args.out or f"results/{exp.name}-switch-offs")
         base = plan_runs(exp)
+        samples = args.samples or None
         for label, (param, value, _) in SWITCH_OFFS.items():
             if args.only and param not in args.only:
                 continue
-            off, plan = switch_off_plan(exp, param, value, args.samples, base=base)
+            off, plan = switch_off_plan(exp, param, value, samples, base=base, region=region)
             r = run_plan(off, plan, root / param, args.workers)
             print(f"{label} ({param} = {value:g}): {r.ran} runs ({r.failed} failed) in {r.seconds:.0f} s", flush=True)
     else:

@@ -132,3 +132,23 @@ def test_conditions_find_the_deciding_parameter():
     assert cart["tree"].tree_.feature[0] == 1  # the first split is on b
     assert abs(cart["tree"].tree_.threshold[0] - 0.6) < 0.05
     assert cart["leaves"]["samples"].sum() == 200
+
+
+def test_switch_offs_can_be_run_on_a_region_of_the_sampled_space():
+    """--region keeps only samples inside a CART leaf, both regimes of each, with the main runs' seeds."""
+    exp = parse_experiment(TINY, source="tiny.toml")
+    main = plan_runs(exp)
+    region = ex.parse_region("pressure<=0.5, steer_strength>0.2")
+    off, plan = ex.switch_off_plan(exp, "gaming_propensity", 0.0, base=main, region=region)
+    inside = [s for s in main if s.factors["pressure"] <= 0.5 and s.factors["steer_strength"] > 0.2]
+    assert 0 < len(plan) < len(main) and len(plan) % 2 == 0
+    assert [(s.run_id, s.seed) for s in plan] == [(s.run_id, s.seed) for s in inside]
+    assert all(s.params["gaming_propensity"] == 0.0 for s in plan)
+    with pytest.raises(ValueError, match="pressure=0.5"):
+        ex.parse_region("pressure=0.5")
+
+
+def test_a_bad_region_is_a_one_line_error_with_exit_2(capsys):
+    assert ex.main(["run-switch-offs", "experiments/regime_exploration.toml", "--region", "pressure~1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: --region") and "\n" not in err
