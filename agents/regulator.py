@@ -85,7 +85,7 @@ class Regulator(mesa.Agent):
         """Each body's chance of an inspection this month: the budget spread by risk, away from autonomy."""
         orgs, regime = model.orgs, model.regime
         covered = self.covers(model)
-        n = covered.sum()
+        n = np.count_nonzero(covered)
         if n == 0:
             return np.zeros(orgs.n)
         risk = 1.0 + RISK_WEIGHT * ((orgs.segment == 4) | (orgs.caught_record > 0.1))
@@ -154,8 +154,8 @@ class NHSEOverseer(Regulator):
 
     def support_load(self, model) -> float:
         covered = self.covers(model)
-        n = max(int(covered.sum()), 1)
-        return float((model.orgs.in_support & covered).sum()) / n
+        n = max(np.count_nonzero(covered), 1)
+        return np.count_nonzero(model.orgs.in_support & covered) / n
 
     def ask(self, model) -> None:
         """National asks: compliance work, intensive-support load and the steer they carry."""
