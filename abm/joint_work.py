@@ -31,7 +31,7 @@ project failed). The rule is one compiled loop over pairs (``_projects``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 from numba import njit
@@ -61,9 +61,14 @@ class JointWorkResult:
 
 def level_advantage(p: dict) -> tuple[np.ndarray, np.ndarray]:
     """Collaborative advantage and coordination overhead at each level 0-4."""
+    return _level_advantage(p["collaborative_advantage"], p["stage_overhead"])
+
+
+@lru_cache(maxsize=16)  # the same two parameters every month: computed once (the arrays are not to be changed)
+def _level_advantage(collaborative_advantage: float, stage_overhead: float) -> tuple[np.ndarray, np.ndarray]:
     level = np.arange(5, dtype=float)
-    advantage = p["collaborative_advantage"] * level / 4.0
-    overhead = np.clip(p["stage_overhead"] * (1.0 - (level - 1.0) / 4.0), 0.0, 1.0)
+    advantage = collaborative_advantage * level / 4.0
+    overhead = np.clip(stage_overhead * (1.0 - (level - 1.0) / 4.0), 0.0, 1.0)
     return advantage, overhead
 
 
