@@ -170,6 +170,13 @@ def _projects(a, b, level, trust, joint_work, level_sum, effort_joint, voice, ac
 
 def sharing_and_wins(orgs, result: JointWorkResult) -> None:
     """Smooth each organisation's perceived unfair sharing and its record of shared wins."""
-    mean_unfair = np.divide(result.unfair, result.won, out=np.zeros_like(result.unfair), where=result.won > 0)
-    orgs.unfairness += 0.1 * (mean_unfair - orgs.unfairness)
-    orgs.wins += 0.1 * (result.win_rate - orgs.wins)
+    _sharing_and_wins(unfair=result.unfair, won=result.won, win_rate=result.win_rate,
+                      unfairness=orgs.unfairness, wins=orgs.wins)
+
+
+@njit(cache=True)
+def _sharing_and_wins(unfair, won, win_rate, unfairness, wins):
+    for i in range(unfairness.size):
+        mean_unfair = unfair[i] / won[i] if won[i] > 0 else 0.0
+        unfairness[i] += 0.1 * (mean_unfair - unfairness[i])
+        wins[i] += 0.1 * (win_rate[i] - wins[i])
