@@ -13,7 +13,6 @@ regime setting; the regulators do (``agents.regulator``).
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
 SANCTION_DECAY = 0.9   # assumption: a sanction's effect on turf halves in about 7 months
@@ -29,8 +28,16 @@ def demands(model) -> None:
     orgs.clear_month()
     for regulator in model.regulators:
         regulator.ask(model)
-    orgs.compliance[:] = np.minimum(orgs.asks + orgs.forum_time, 0.9 * orgs.capacity)
-    orgs.discretionary[:] = (orgs.capacity - orgs.compliance) * orgs.active
+    _capacity_left(asks=orgs.asks, forum_time=orgs.forum_time, capacity=orgs.capacity, active=orgs.active,
+                   compliance=orgs.compliance, discretionary=orgs.discretionary)
+
+
+@njit(cache=True)
+def _capacity_left(asks, forum_time, capacity, active, compliance, discretionary):
+    """Compliance work (asks and forums, at most 90% of capacity) and the discretionary capacity left."""
+    for i in range(capacity.size):
+        compliance[i] = min(asks[i] + forum_time[i], 0.9 * capacity[i])
+        discretionary[i] = (capacity[i] - compliance[i]) * active[i]
 
 
 def act(model) -> None:
