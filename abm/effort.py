@@ -62,7 +62,7 @@ def _allocate(shares, discretionary, capacity, compliance, own_work, joint_work,
 
 def payoff(orgs, system_outcome) -> np.ndarray:
     """What each organisation experienced this month (see the module docstring)."""
-    experienced = np.empty(orgs.n)
+    experienced = np.empty(orgs.true_performance.size)
     _payoff(scored=orgs.covered_by("overseer"), segment=orgs.segment, score=orgs.score,
             true_performance=orgs.true_performance, shared_purpose=orgs.shared_purpose,
             system_outcome=system_outcome, system=orgs.system, sanctioned=orgs.sanctioned, payoff=experienced)

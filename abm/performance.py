@@ -23,7 +23,7 @@ INITIAL_OWN_SHARE = 0.7  # assumption: before the run, organisations put about 7
 
 def performance_target(orgs, own_work, delays_over_reference) -> np.ndarray:
     """The level each organisation's true performance moves towards, given its work on own targets."""
-    target = np.empty(orgs.n)
+    target = np.empty(orgs.pressure.size)
     _targets(own_work=own_work, pressure=orgs.pressure, support=orgs.support, is_flow_exposed=orgs.is_flow_exposed,
              delays_over_reference=delays_over_reference, system=orgs.system, target=target)
     return target

@@ -48,7 +48,7 @@ def drivers(orgs) -> dict[str, np.ndarray]:
 
 def scarcity(orgs) -> np.ndarray:
     """Felt scarcity: pressure and deficit, eased by pooled money shared through the ICB's plan."""
-    felt = np.empty(orgs.n)
+    felt = np.empty(orgs.pressure.size)
     _scarcity(pressure=orgs.pressure, in_deficit=orgs.in_deficit, pooled_relief=orgs.pooled_relief, scarcity=felt)
     return felt
 
