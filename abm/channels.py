@@ -38,6 +38,7 @@ reports 2024); NHS vacancy rate about 8% (NHS England vacancy statistics
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from agents.organisation import CHANNELS
 
@@ -128,6 +129,18 @@ class Channels:
 
 
 def _mean_by_system(values, mask, system, n, empty: float = 0.0) -> np.ndarray:
-    total = np.bincount(system, weights=values * mask, minlength=n)
-    count = np.bincount(system, weights=mask.astype(float), minlength=n)
-    return np.divide(total, count, out=np.full(n, float(empty)), where=count > 0)
+    """Mean of ``values`` over the organisations in ``mask``, per ICS (``empty`` where there are none)."""
+    mean = np.empty(n)
+    _means(values=values, mask=mask, system=system, empty=float(empty), mean=mean)
+    return mean
+
+
+@njit(cache=True)
+def _means(values, mask, system, empty, mean):
+    total = np.zeros(mean.size)
+    count = np.zeros(mean.size)
+    for i in range(values.size):
+        total[system[i]] += values[i] * mask[i]
+        count[system[i]] += mask[i]
+    for s in range(mean.size):
+        mean[s] = total[s] / count[s] if count[s] > 0 else empty
