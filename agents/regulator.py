@@ -41,6 +41,7 @@ from dataclasses import dataclass
 
 import mesa
 import numpy as np
+from numba import njit
 
 SUPPORT_PER_QUARTER = 0.1      # assumption: performance support from a quarter of intensive support at full strength
 INTENSIVE_SUPPORT_LOAD = 0.1    # assumption: capacity intensive support takes from a body at full intensity
@@ -98,11 +99,16 @@ class Regulator(mesa.Agent):
     def inspect(self, model) -> None:
         """Inspect, detect gaming and (where it checks them) free-riders; record what each body experiences."""
         orgs, p, rng = model.orgs, model.p, model.rng
-        inspected = (rng.random(orgs.n) < self.inspection_chance(model)) & orgs.active
-        gaming_level = np.minimum(1.0, orgs.gaming_work / p["gaming_saturation"])
-        caught = inspected & (rng.random(orgs.n) < p["detection_probability"] * gaming_level)
-        orgs.inspected |= inspected
-        orgs.caught_gaming |= caught
+        inspection_draw = rng.random(orgs.n)
+        chance = self.inspection_chance(model)
+        if not isinstance(chance, np.ndarray):   # a subclass may give one chance for all
+            chance = np.full(orgs.n, float(chance))
+        detection_draw = rng.random(orgs.n)
+        inspected, caught = _inspect(inspection_draw=inspection_draw, chance=chance, detection_draw=detection_draw,
+                                     active=orgs.active, gaming_work=orgs.gaming_work,
+                                     gaming_saturation=p["gaming_saturation"],
+                                     detection_probability=p["detection_probability"],
+                                     all_inspected=orgs.inspected, all_caught=orgs.caught_gaming)
         self.sanction(model, caught, 1.0)
         self.check_contributions(model, inspected)
 
@@ -239,3 +245,21 @@ def quartiles(score: np.ndarray, rng: np.random.Generator, cap: np.ndarray | Non
     if cap is not None:
         segment = np.where(cap, np.maximum(segment, 3), segment)
     return segment.astype(np.int8)
+
+
+@njit(cache=True)
+def _inspect(inspection_draw, chance, detection_draw, active, gaming_work, gaming_saturation, detection_probability,
+             all_inspected, all_caught):
+    """Who is inspected (with its chance), and who of them is found gaming (more likely the more it games).
+
+    Adds them to this month's ``all_inspected`` and ``all_caught`` and returns both, for this regulator.
+    """
+    inspected = np.zeros(active.size, dtype=np.bool_)
+    caught = np.zeros(active.size, dtype=np.bool_)
+    for i in range(active.size):
+        inspected[i] = inspection_draw[i] < chance[i] and active[i]
+        gaming_level = min(1.0, gaming_work[i] / gaming_saturation)
+        caught[i] = inspected[i] and detection_draw[i] < detection_probability * gaming_level
+        all_inspected[i] |= inspected[i]
+        all_caught[i] |= caught[i]
+    return inspected, caught
