@@ -89,8 +89,9 @@ class Regulator(mesa.Agent):
         n = np.count_nonzero(covered)
         if n == 0:
             return np.zeros(orgs.n)
-        risk = 1.0 + RISK_WEIGHT * ((orgs.segment == 4) | (orgs.caught_record > 0.1))
-        risk = risk * (1.0 - regime.earned_autonomy * orgs.autonomy) * covered
+        risk = np.empty(orgs.n)
+        _risk(segment=orgs.segment, caught_record=orgs.caught_record, autonomy=orgs.autonomy, covered=covered,
+              earned_autonomy=regime.earned_autonomy, risk_weight=RISK_WEIGHT, risk=risk)
         total = risk.sum()
         if total <= 0:
             return np.zeros(orgs.n)
@@ -167,11 +168,11 @@ class NHSEOverseer(Regulator):
         """National asks: compliance work, intensive-support load and the steer they carry."""
         orgs, regime, p = model.orgs, model.regime, model.p
         covered = self.covers(model)
-        relief = 1.0 - regime.earned_autonomy * orgs.autonomy
         volume = p["compliance_load"] * regime.oversight_intensity * (0.25 + 0.75 * regime.prescriptiveness)
-        intensive = INTENSIVE_SUPPORT_LOAD * regime.oversight_intensity * orgs.in_support
-        orgs.asks[:] = covered * (volume * relief + intensive)
-        orgs.steer[:] = covered * regime.prescriptiveness * (volume > 0)
+        _asks(covered=covered, autonomy=orgs.autonomy, in_support=orgs.in_support,
+              earned_autonomy=regime.earned_autonomy, volume=volume,
+              intensive=INTENSIVE_SUPPORT_LOAD * regime.oversight_intensity,
+              prescriptiveness=regime.prescriptiveness, asks=orgs.asks, steer=orgs.steer)
 
     def forums(self, model) -> np.ndarray:
         regime, p = model.regime, model.p
@@ -263,3 +264,22 @@ def _inspect(inspection_draw, chance, detection_draw, active, gaming_work, gamin
         all_inspected[i] |= inspected[i]
         all_caught[i] |= caught[i]
     return inspected, caught
+
+
+@njit(cache=True)
+def _risk(segment, caught_record, autonomy, covered, earned_autonomy, risk_weight, risk):
+    """Inspection risk of each covered body: higher in the bottom segment or when caught before,
+    lower with earned autonomy (0 for bodies the regulator does not cover)."""
+    for i in range(risk.size):
+        risky = segment[i] == 4 or caught_record[i] > 0.1
+        risk[i] = (1.0 + risk_weight * risky) * (1.0 - earned_autonomy * autonomy[i]) * covered[i]
+
+
+@njit(cache=True)
+def _asks(covered, autonomy, in_support, earned_autonomy, volume, intensive, prescriptiveness, asks, steer):
+    """National asks to each covered body (fewer with earned autonomy, more in intensive support) and the steer
+    they carry."""
+    for i in range(asks.size):
+        relief = 1.0 - earned_autonomy * autonomy[i]
+        asks[i] = covered[i] * (volume * relief + intensive * in_support[i])
+        steer[i] = covered[i] * prescriptiveness * (volume > 0)
