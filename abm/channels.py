@@ -46,8 +46,11 @@ reports 2024); NHS vacancy rate about 8% (NHS England vacancy statistics
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from agents.organisation import CHANNELS
+
+from .numeric import clip01
 
 FLOW, WORKFORCE, PREVENTION = range(3)
 ADMISSIONS_REFERENCE = 9.4      # emergency admissions per 1,000 people per month (HES 2023/24)
@@ -137,16 +140,42 @@ class Channels:
 
     def system_outcome(self, orgs) -> np.ndarray:
         """Population measure of each ICS in [0, 1] (see the module docstring)."""
-        admissions = np.clip(1.5 - self.admissions / ADMISSIONS_REFERENCE, 0.0, 1.0)
-        delays = np.clip(1.0 - self.delayed_days / (2.0 * DELAYS_REFERENCE), 0.0, 1.0)
-        w = orgs.budget * orgs.active
-        perf = np.bincount(orgs.system, weights=w * orgs.true_performance, minlength=orgs.n_systems)
-        total = np.bincount(orgs.system, weights=w, minlength=orgs.n_systems)
-        quality = np.divide(perf, total, out=np.zeros_like(perf), where=total > 0)
-        return (admissions + delays + quality) / 3.0
+        outcome = np.empty(self.admissions.size)
+        _system_outcome(admissions=self.admissions, delayed_days=self.delayed_days, budget=orgs.budget,
+                        active=orgs.active, true_performance=orgs.true_performance, system=orgs.system,
+                        outcome=outcome)
+        return outcome
+
+
+@njit(cache=True)
+def _system_outcome(admissions, delayed_days, budget, active, true_performance, system, outcome):
+    """Mean of the admissions index, the delays index and care quality (budget-weighted true performance)."""
+    performance = np.zeros(outcome.size)
+    total = np.zeros(outcome.size)
+    for i in range(budget.size):
+        weight = budget[i] * active[i]
+        performance[system[i]] += weight * true_performance[i]
+        total[system[i]] += weight
+    for s in range(outcome.size):
+        admissions_index = clip01(1.5 - admissions[s] / ADMISSIONS_REFERENCE)
+        delays_index = clip01(1.0 - delayed_days[s] / (2.0 * DELAYS_REFERENCE))
+        quality = performance[s] / total[s] if total[s] > 0 else 0.0
+        outcome[s] = (admissions_index + delays_index + quality) / 3.0
 
 
 def _mean_by_system(values, mask, system, n, empty: float = 0.0) -> np.ndarray:
-    total = np.bincount(system, weights=values * mask, minlength=n)
-    count = np.bincount(system, weights=mask.astype(float), minlength=n)
-    return np.divide(total, count, out=np.full(n, float(empty)), where=count > 0)
+    """Mean of ``values`` over the organisations in ``mask``, per ICS (``empty`` where there are none)."""
+    mean = np.empty(n)
+    _means(values=values, mask=mask, system=system, empty=float(empty), mean=mean)
+    return mean
+
+
+@njit(cache=True)
+def _means(values, mask, system, empty, mean):
+    total = np.zeros(mean.size)
+    count = np.zeros(mean.size)
+    for i in range(values.size):
+        total[system[i]] += values[i] * mask[i]
+        count[system[i]] += mask[i]
+    for s in range(mean.size):
+        mean[s] = total[s] / count[s] if count[s] > 0 else empty

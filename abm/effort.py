@@ -18,6 +18,7 @@ sanction.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from .rules import register_rule
 
@@ -39,27 +40,55 @@ def logit_effort_choice(utilities, propensity, p):
 
 def allocate(orgs, shares) -> None:
     """Turn the chosen shares of discretionary capacity into work on each line."""
-    disc = orgs.discretionary
-    orgs.own_work[:] = shares[:, OWN] * disc
-    orgs.joint_work[:] = shares[:, JOINT] * disc
-    orgs.gaming_work[:] = shares[:, GAMING] * disc
-    total = np.maximum(orgs.capacity, 1e-12)
-    orgs.effort_own[:] = orgs.own_work / total
-    orgs.effort_joint[:] = orgs.joint_work / total
-    orgs.effort_gaming[:] = orgs.gaming_work / total
-    orgs.effort_compliance[:] = orgs.compliance / total
+    _allocate(shares=shares, discretionary=orgs.discretionary, capacity=orgs.capacity, compliance=orgs.compliance,
+              own_work=orgs.own_work, joint_work=orgs.joint_work, gaming_work=orgs.gaming_work,
+              effort_own=orgs.effort_own, effort_joint=orgs.effort_joint, effort_gaming=orgs.effort_gaming,
+              effort_compliance=orgs.effort_compliance)
+
+
+@njit(cache=True)
+def _allocate(shares, discretionary, capacity, compliance, own_work, joint_work, gaming_work, effort_own,
+              effort_joint, effort_gaming, effort_compliance):
+    for i in range(discretionary.size):
+        own_work[i] = shares[i, OWN] * discretionary[i]
+        joint_work[i] = shares[i, JOINT] * discretionary[i]
+        gaming_work[i] = shares[i, GAMING] * discretionary[i]
+        total = max(capacity[i], 1e-12)
+        effort_own[i] = own_work[i] / total
+        effort_joint[i] = joint_work[i] / total
+        effort_gaming[i] = gaming_work[i] / total
+        effort_compliance[i] = compliance[i] / total
 
 
 def payoff(orgs, system_outcome) -> np.ndarray:
     """What each organisation experienced this month (see the module docstring)."""
-    own = np.where(orgs.covered_by("overseer") & (orgs.segment > 0), orgs.score, orgs.true_performance)
-    purpose = orgs.shared_purpose
-    return (1.0 - 0.5 * purpose) * own + 0.5 * purpose * system_outcome[orgs.system] - 0.5 * orgs.sanctioned
+    experienced = np.empty(orgs.true_performance.size)
+    _payoff(scored=orgs.covered_by("overseer"), segment=orgs.segment, score=orgs.score,
+            true_performance=orgs.true_performance, shared_purpose=orgs.shared_purpose,
+            system_outcome=system_outcome, system=orgs.system, sanctioned=orgs.sanctioned, payoff=experienced)
+    return experienced
+
+
+@njit(cache=True)
+def _payoff(scored, segment, score, true_performance, shared_purpose, system_outcome, system, sanctioned, payoff):
+    for i in range(payoff.size):
+        own = score[i] if scored[i] and segment[i] > 0 else true_performance[i]   # its published score, if it has one
+        purpose = shared_purpose[i]
+        payoff[i] = (1.0 - 0.5 * purpose) * own + 0.5 * purpose * system_outcome[system[i]] - 0.5 * sanctioned[i]
 
 
 def learn(orgs, shares, p) -> None:
     """Bush-Mosteller reinforcement: lines used more when satisfied are reinforced."""
-    satisfaction = orgs.payoff - orgs.aspiration
-    orgs.propensity += p["learning_rate"] * satisfaction[:, None] * (shares - 1.0 / 3.0) * 3.0
-    np.clip(orgs.propensity, -PROPENSITY_LIMIT, PROPENSITY_LIMIT, out=orgs.propensity)
-    orgs.aspiration += p["aspiration_adaptation"] * (orgs.payoff - orgs.aspiration)
+    _learn(payoff=orgs.payoff, aspiration=orgs.aspiration, propensity=orgs.propensity, shares=shares,
+           learning_rate=p["learning_rate"], aspiration_adaptation=p["aspiration_adaptation"],
+           limit=PROPENSITY_LIMIT)
+
+
+@njit(cache=True)
+def _learn(payoff, aspiration, propensity, shares, learning_rate, aspiration_adaptation, limit):
+    for i in range(payoff.size):
+        satisfaction = payoff[i] - aspiration[i]
+        for k in range(propensity.shape[1]):
+            q = propensity[i, k] + learning_rate * satisfaction * (shares[i, k] - 1.0 / 3.0) * 3.0
+            propensity[i, k] = -limit if q < -limit else (limit if q > limit else q)
+        aspiration[i] += aspiration_adaptation * (payoff[i] - aspiration[i])

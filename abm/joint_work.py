@@ -33,7 +33,7 @@ project failed). The rule is one compiled loop over pairs (``_projects``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 from numba import njit
@@ -64,9 +64,14 @@ class JointWorkResult:
 
 def level_advantage(p: dict) -> tuple[np.ndarray, np.ndarray]:
     """Collaborative advantage and coordination overhead at each level 0-4."""
+    return _level_advantage(p["collaborative_advantage"], p["stage_overhead"])
+
+
+@lru_cache(maxsize=16)  # the same two parameters every month: computed once (the arrays are not to be changed)
+def _level_advantage(collaborative_advantage: float, stage_overhead: float) -> tuple[np.ndarray, np.ndarray]:
     level = np.arange(5, dtype=float)
-    advantage = p["collaborative_advantage"] * level / 4.0
-    overhead = np.clip(p["stage_overhead"] * (1.0 - (level - 1.0) / 4.0), 0.0, 1.0)
+    advantage = collaborative_advantage * level / 4.0
+    overhead = np.clip(stage_overhead * (1.0 - (level - 1.0) / 4.0), 0.0, 1.0)
     return advantage, overhead
 
 
@@ -175,6 +180,13 @@ def _projects(a, b, level, trust, joint_work, level_sum, effort_joint, voice, ac
 
 def sharing_and_wins(orgs, result: JointWorkResult) -> None:
     """Smooth each organisation's perceived unfair sharing and its record of shared wins."""
-    mean_unfair = np.divide(result.unfair, result.won, out=np.zeros_like(result.unfair), where=result.won > 0)
-    orgs.unfairness += 0.1 * (mean_unfair - orgs.unfairness)
-    orgs.wins += 0.1 * (result.win_rate - orgs.wins)
+    _sharing_and_wins(unfair=result.unfair, won=result.won, win_rate=result.win_rate,
+                      unfairness=orgs.unfairness, wins=orgs.wins)
+
+
+@njit(cache=True)
+def _sharing_and_wins(unfair, won, win_rate, unfairness, wins):
+    for i in range(unfairness.size):
+        mean_unfair = unfair[i] / won[i] if won[i] > 0 else 0.0
+        unfairness[i] += 0.1 * (mean_unfair - unfairness[i])
+        wins[i] += 0.1 * (win_rate[i] - wins[i])

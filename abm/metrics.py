@@ -72,37 +72,70 @@ def _weights(mask: np.ndarray) -> np.ndarray:
     return mask / n if n else np.zeros(mask.size)
 
 
-def model_metrics(model) -> dict[str, float]:
+def _averaging_weights(model) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Weights for the monthly averages: over active organisations, over league-table providers,
+    over bodies a regulator covers, and over people (ICS populations).
+
+    They change only when an organisation leaves (a merger), so they are kept on the model
+    and recomputed when the active organisations or the populations differ from last time.
+    """
     orgs = model.orgs
+    key = (orgs.active.tobytes(), model.population.tobytes())
+    cached = model.__dict__.get("_metric_weights")
+    if cached is not None and cached[0] == key:
+        return cached[1]
     act = orgs.active
-    trust_sum, n_active, counts, incl_sum, incl_n = _tie_sums(
-        model.ties.trust, model.ties.level, model.ties.active, model.inclusion_ties)
-    n_pairs = max(int(counts.sum()), 1)
+    weights = (_weights(act), _weights(act & orgs.in_league_table),
+               _weights(act & (orgs.covered_by("overseer") | orgs.covered_by("inspector"))),
+               model.population / model.population.sum())
+    model._metric_weights = (key, weights)
+    return weights
+
+
+def effort_shares(orgs) -> tuple[np.ndarray, np.ndarray]:
+    """Shares of discretionary capacity put into joint work and into gaming, per organisation."""
     disc = np.maximum(orgs.discretionary, 1e-12)
+    return orgs.joint_work / disc, orgs.gaming_work / disc
+
+
+def _mean(values: np.ndarray) -> float:
+    """``values.mean()`` (the same sum, in the same order), without the method's Python overhead."""
+    return float(np.add.reduce(values, axis=None) / values.size)
+
+
+def model_metrics(model, shares: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, float]:
+    """The model-level metrics now (``shares``: ``effort_shares(model.orgs)``, if already computed)."""
+    orgs, ties, channels = model.orgs, model.ties, model.channels
+    trust_sum, n_active, counts, incl_sum, incl_n = _tie_sums(ties.trust, ties.level, ties.active,
+                                                              model.inclusion_ties)
+    counts = counts.tolist()
+    n_pairs = max(sum(counts), 1)
+    joint_share, gaming_share = effort_shares(orgs) if shares is None else shares
     result = model.joint_work_result
-    successes = int(result.success.sum()) if result is not None else 0
-    channels = model.channels
-    people = model.population / model.population.sum()
+    successes = int(np.count_nonzero(result.success)) if result is not None else 0
+    capability = channels.capability
+    by_channel = np.add.reduce(capability, axis=1) / capability.shape[1]  # each row's mean, as .mean() sums it
     # averages as dot products with weights (no copies of masked arrays on the monthly path)
-    w = _weights(act)
-    league = _weights(act & orgs.in_league_table)
-    covered = _weights(act & (orgs.covered_by("overseer") | orgs.covered_by("inspector")))
+    w, league, covered, people = _averaging_weights(model)
     return {
         "trust_mean": trust_sum / n_active if n_active else 0.0,
         "turf_mean": float(orgs.turf @ w),
-        **{f"share_{LEVELS[k]}": float(counts[k] / n_pairs) for k in range(1, 5)},
-        "collaboration_index": float((counts * np.arange(5)).sum() / (4.0 * n_pairs)),
+        "share_connecting": counts[1] / n_pairs,
+        "share_cooperating": counts[2] / n_pairs,
+        "share_coordinating": counts[3] / n_pairs,
+        "share_collaborating": counts[4] / n_pairs,
+        "collaboration_index": (counts[1] + 2 * counts[2] + 3 * counts[3] + 4 * counts[4]) / (4.0 * n_pairs),
         "joint_projects": successes,
-        "joint_work_share": float((orgs.joint_work / disc) @ w),
-        "gaming_share": float((orgs.gaming_work / disc) @ w),
-        "capability": float(channels.capability.mean()),
-        "capability_flow": float(channels.capability[0].mean()),
-        "capability_workforce": float(channels.capability[1].mean()),
-        "capability_prevention": float(channels.capability[2].mean()),
+        "joint_work_share": float(joint_share @ w),
+        "gaming_share": float(gaming_share @ w),
+        "capability": _mean(capability),
+        "capability_flow": float(by_channel[0]),
+        "capability_workforce": float(by_channel[1]),
+        "capability_prevention": float(by_channel[2]),
         "emergency_admissions": float(people @ channels.admissions),
         "delayed_discharge_days": float(people @ channels.delayed_days),
         "vacancy_rate": float(people @ channels.vacancy_rate),
-        "system_outcome": float(model.system_outcome.mean()),
+        "system_outcome": _mean(model.system_outcome),
         "org_performance": float(orgs.true_performance @ w),
         "reported_performance": float(orgs.reported_performance @ w),
         "gaming_gap": float((orgs.reported_performance - orgs.true_performance) @ league),
@@ -116,7 +149,7 @@ def model_metrics(model) -> dict[str, float]:
         "council_vcse_inclusion": incl_sum / (4.0 * incl_n) if incl_n else 0.0,
         "plan_membership": float(orgs.in_plan @ w),
         "shared_purpose": float(orgs.shared_purpose @ w),
-        "pooled_share": float(model.pooled_share.mean()),
+        "pooled_share": _mean(model.pooled_share),
         "belief_inspection": float(model.beliefs.inspection @ covered),
         "org_stake": float(model.beliefs.org_stake @ league),
     }
@@ -176,16 +209,18 @@ class MetricsCollector(mesa.DataCollector):
         if not self._validated:
             for name in self._own_model_reporters:
                 self._validate_model_reporter(name, self.model_reporters[name], model)
-        metrics = model_metrics(model)
-        row = {name: metrics[name] if name in metrics else _report(reporter, model)
-               for name, reporter in self.model_reporters.items()}
-        for name, value in row.items():
-            self.model_vars[name].append(value)
+        shares = effort_shares(model.orgs)  # for the metrics and the organisation table alike
+        metrics = model_metrics(model, shares)
+        row = [(name, metrics[name] if name in metrics else _report(reporter, model))
+               for name, reporter in self.model_reporters.items()]
+        model_vars = self.model_vars
+        for name, value in row:
+            model_vars[name].append(value)
         self._collection_steps.append(step)  # last: a reader in another thread sees whole rows only
         if self.agent_reporters:
             own = [self.agent_reporters[name] for name in self._own_agent_reporters]
             rows = [(o.unique_id, *(_copied(rep(o)) for rep in own)) for o in model.organisations] if own else []
-            self._agent_snapshots[step] = (agent_snapshot(model) if self.collect_agents else None, rows)
+            self._agent_snapshots[step] = (agent_snapshot(model, shares) if self.collect_agents else None, rows)
         if self.agenttype_reporters:
             self._agenttype_records[step] = {
                 agent_type: [(step, *record[1:]) for record in self._record_agenttype(model, agent_type)]
@@ -279,8 +314,10 @@ def _report(reporter: Any, model) -> Any:
     return deepcopy(value)
 
 
-def agent_snapshot(model) -> dict:
+def agent_snapshot(model, shares: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
+    """The organisation table's columns now (``shares``: ``effort_shares(model.orgs)``, if already computed)."""
     orgs, ties = model.orgs, model.ties
+    joint_share, gaming_share = effort_shares(orgs) if shares is None else shares
     given, received = _trust_by_organisation(ties.src, ties.dst, ties.trust, ties.active, orgs.n)
     return {
         "active": orgs.active.copy(),
@@ -292,8 +329,8 @@ def agent_snapshot(model) -> dict:
         "true_performance": orgs.true_performance.copy(),
         "reported_performance": orgs.reported_performance.copy(),
         "segment": orgs.segment.copy(),
-        "joint_work_share": orgs.joint_work / np.maximum(orgs.discretionary, 1e-12),
-        "gaming_share": orgs.gaming_work / np.maximum(orgs.discretionary, 1e-12),
+        "joint_work_share": joint_share,
+        "gaming_share": gaming_share,
         "in_plan": orgs.in_plan.copy(),
         "shared_purpose": orgs.shared_purpose.copy(),
     }

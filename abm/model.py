@@ -244,11 +244,12 @@ class ICSModel(mesa.Model):
     @property
     def voice_gini(self) -> float:
         """Gini of voice within ICSs, mean over ICSs (recomputed only when voice changes)."""
-        if self._voice_gini_of is None or not np.array_equal(self._voice_gini_of, self.orgs.voice):
-            orgs = self.orgs
+        orgs = self.orgs
+        key = orgs.voice.tobytes()
+        if self._voice_gini_of != key:
             act = orgs.active
             self._voice_gini = float(voice.gini_by_group(orgs.voice[act], orgs.system[act], orgs.n_systems).mean())
-            self._voice_gini_of = orgs.voice.copy()
+            self._voice_gini_of = key
         return self._voice_gini
 
     @property
@@ -360,8 +361,7 @@ class ICSModel(mesa.Model):
         self.joint_work_result = result
 
         # 7. channels and performance
-        n_in_system = np.maximum(np.bincount(orgs.system, weights=orgs.active, minlength=orgs.n_systems), 1)
-        self.channels.add(result.inflow, n_in_system)
+        self.channels.add(result.inflow, orgs.active_by_system())
         self.channels.update(self, p["winter_pressure"] * pressure.winter_wave(month))
         performance.update_performance(orgs, self.channels.delayed_days / DELAYS_REFERENCE, p)
 

@@ -103,12 +103,10 @@ class TieNetwork:
 
     def summarise(self, orgs) -> None:
         """Per organisation, from its ties: summed levels, expected reciprocity, partners, trust in its ICB."""
-        orgs.level_sum[:], orgs.expected_reciprocity[:], orgs.has_partners[:] = _summary(
-            src=self.src, level=self.level, trust=self.trust, record=self.record, active=self.active,
-            n_orgs=self.n_orgs)
-        has = self.to_icb >= 0
-        orgs.trust_in_icb[:] = np.where(has, self.trust[np.maximum(self.to_icb, 0)], 0.0)
-        orgs.trust_in_icb[orgs.is_icb] = 1.0
+        _summary(src=self.src, level=self.level, trust=self.trust, record=self.record, active=self.active,
+                 to_icb=self.to_icb, is_icb=orgs.is_icb, level_sum=orgs.level_sum,
+                 expected_reciprocity=orgs.expected_reciprocity, has_partners=orgs.has_partners,
+                 trust_in_icb=orgs.trust_in_icb)
 
     def to_networkx(self, organisations=None) -> nx.DiGraph:
         """The active ties as a networkx DiGraph with trust and level on each edge."""
@@ -127,23 +125,31 @@ class TieNetwork:
 
 
 @njit(cache=True)
-def _summary(src, level, trust, record, active, n_orgs):
-    """Sum of levels of each organisation's ties, mean expected reciprocity ((trust + record) / 2),
-    and whether it has a partner at connecting or above."""
-    level_sum = np.zeros(n_orgs)
-    expected = np.zeros(n_orgs)
+def _summary(src, level, trust, record, active, to_icb, is_icb, level_sum, expected_reciprocity, has_partners,
+             trust_in_icb):
+    """Fill, per organisation: the sum of its ties' levels, its mean expected reciprocity
+    ((trust + record) / 2), whether it has a partner at connecting or above, and its trust in its
+    own ICB (0 without a tie to one; an ICB trusts itself fully)."""
+    n_orgs = level_sum.size
     degree = np.zeros(n_orgs)
-    partners = np.zeros(n_orgs)
+    level_sum[:] = 0.0
+    expected_reciprocity[:] = 0.0
+    has_partners[:] = 0.0
     for e in range(src.size):
         if not active[e]:
             continue
         i = src[e]
         level_sum[i] += level[e]
-        expected[i] += 0.5 * (trust[e] + record[e])
+        expected_reciprocity[i] += 0.5 * (trust[e] + record[e])
         degree[i] += 1.0
         if level[e] > 0:
-            partners[i] = 1.0
+            has_partners[i] = 1.0
     for i in range(n_orgs):
         if degree[i] > 0:
-            expected[i] /= degree[i]
-    return level_sum, expected, partners
+            expected_reciprocity[i] /= degree[i]
+        if is_icb[i]:
+            trust_in_icb[i] = 1.0
+        elif to_icb[i] >= 0:
+            trust_in_icb[i] = trust[to_icb[i]]
+        else:
+            trust_in_icb[i] = 0.0

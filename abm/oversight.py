@@ -13,7 +13,7 @@ regime setting; the regulators do (``agents.regulator``).
 
 from __future__ import annotations
 
-import numpy as np
+from numba import njit
 
 SANCTION_DECAY = 0.9   # assumption: a sanction's effect on turf halves in about 7 months
 SUPPORT_DECAY = 0.9    # assumption: improvement support fades likewise
@@ -28,23 +28,51 @@ def demands(model) -> None:
     orgs.clear_month()
     for regulator in model.regulators:
         regulator.ask(model)
-    orgs.compliance[:] = np.minimum(orgs.asks + orgs.forum_time, 0.9 * orgs.capacity)
-    orgs.discretionary[:] = (orgs.capacity - orgs.compliance) * orgs.active
+    _capacity_left(asks=orgs.asks, forum_time=orgs.forum_time, capacity=orgs.capacity, active=orgs.active,
+                   compliance=orgs.compliance, discretionary=orgs.discretionary)
+
+
+@njit(cache=True)
+def _capacity_left(asks, forum_time, capacity, active, compliance, discretionary):
+    """Compliance work (asks and forums, at most 90% of capacity) and the discretionary capacity left."""
+    for i in range(capacity.size):
+        compliance[i] = min(asks[i] + forum_time[i], 0.9 * capacity[i])
+        discretionary[i] = (capacity[i] - compliance[i]) * active[i]
 
 
 def act(model) -> None:
     """Inspections and league tables, and what organisations carry forward from them."""
     orgs = model.orgs
-    orgs.sanction_stock *= SANCTION_DECAY
-    orgs.support *= SUPPORT_DECAY
-    orgs.caught_record *= CAUGHT_DECAY
+    _decay(sanction_stock=orgs.sanction_stock, support=orgs.support, caught_record=orgs.caught_record,
+           sanction_decay=SANCTION_DECAY, support_decay=SUPPORT_DECAY, caught_decay=CAUGHT_DECAY)
     for regulator in model.regulators:
         regulator.inspect(model)
     caught = orgs.caught_gaming
     orgs.reported_performance[caught] = orgs.true_performance[caught]   # before any league table ranks it
     for regulator in model.regulators:
         regulator.review(model)
-    orgs.caught_record[caught] += 1.0
-    orgs.sanction_stock += orgs.sanction_size
-    felt = np.minimum(1.0, ASK_SCRUTINY * orgs.asks + orgs.inspected + 0.5 * (orgs.segment == 4))
-    orgs.scrutiny += SCRUTINY_RATE * (felt - orgs.scrutiny)
+    _carry_forward(caught=caught, sanction_size=orgs.sanction_size, asks=orgs.asks, inspected=orgs.inspected,
+                   segment=orgs.segment, caught_record=orgs.caught_record, sanction_stock=orgs.sanction_stock,
+                   scrutiny=orgs.scrutiny, ask_scrutiny=ASK_SCRUTINY, scrutiny_rate=SCRUTINY_RATE)
+
+
+@njit(cache=True)
+def _decay(sanction_stock, support, caught_record, sanction_decay, support_decay, caught_decay):
+    """Last months' sanctions, support and detections fade."""
+    for i in range(sanction_stock.size):
+        sanction_stock[i] *= sanction_decay
+        support[i] *= support_decay
+        caught_record[i] *= caught_decay
+
+
+@njit(cache=True)
+def _carry_forward(caught, sanction_size, asks, inspected, segment, caught_record, sanction_stock, scrutiny,
+                   ask_scrutiny, scrutiny_rate):
+    """What each organisation carries forward from this month's oversight: its record of being caught,
+    its sanction stock, and the scrutiny it felt (asks, an inspection, a bottom segment)."""
+    for i in range(caught.size):
+        if caught[i]:
+            caught_record[i] += 1.0
+        sanction_stock[i] += sanction_size[i]
+        felt = min(1.0, ask_scrutiny * asks[i] + inspected[i] + 0.5 * (segment[i] == 4))
+        scrutiny[i] += scrutiny_rate * (felt - scrutiny[i])

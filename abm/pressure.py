@@ -12,6 +12,9 @@ April, the start of the NHS financial year.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
+
+from .numeric import clip01
 
 SHOCK_DECAY = 0.85  # assumption: a shock halves in about four months
 
@@ -23,9 +26,22 @@ def winter_wave(month: int) -> float:
 
 
 def update_pressure(orgs, p: dict, month: int, vacancy_rate: np.ndarray) -> None:
-    orgs.shock *= SHOCK_DECAY
-    raw = (p["pressure"] * orgs.pressure_sensitivity + p["deficit_pressure"] * orgs.in_deficit
-           + p["winter_pressure"] * winter_wave(month) + orgs.shock)
-    orgs.pressure[:] = np.clip(raw, 0.0, 1.0)
-    staffed = 1.0 - orgs.in_league_table * vacancy_rate[orgs.system]
-    orgs.capacity[:] = (1.0 - p["pressure_capacity_share"] * orgs.pressure) * staffed
+    """Decay shocks, then set each organisation's pressure and capacity, in place."""
+    _update(shock=orgs.shock, pressure=orgs.pressure, capacity=orgs.capacity,
+            sensitivity=orgs.pressure_sensitivity, in_deficit=orgs.in_deficit,
+            in_league_table=orgs.in_league_table, system=orgs.system, vacancy_rate=vacancy_rate,
+            baseline=p["pressure"], deficit_pressure=p["deficit_pressure"],
+            winter=p["winter_pressure"] * winter_wave(month), capacity_share=p["pressure_capacity_share"],
+            shock_decay=SHOCK_DECAY)
+
+
+@njit(cache=True)
+def _update(shock, pressure, capacity, sensitivity, in_deficit, in_league_table, system, vacancy_rate, baseline,
+            deficit_pressure, winter, capacity_share, shock_decay):
+    for i in range(shock.size):
+        shock[i] *= shock_decay
+        raw = baseline * sensitivity[i] + deficit_pressure * in_deficit[i] + winter + shock[i]
+        pressure[i] = clip01(raw)
+        staffed = 1.0 - in_league_table[i] * vacancy_rate[system[i]]   # NHS providers lose their ICS's vacancies
+        capacity[i] = (1.0 - capacity_share * pressure[i]) * staffed
+

@@ -34,6 +34,7 @@ class OrganisationArrays:
         self.discharge_support = np.isin(self.kind, ("local_authority", "community"))  # social care and community beds
         self.is_flow_exposed = np.isin(self.kind, ("acute", "ambulance"))  # their beds and handovers feel delayed discharges
         self.active = np.ones(n, dtype=bool)
+        self._active_by_system = None     # (active organisations as bytes, their count per ICS)
         zeros = lambda: np.zeros(n)  # noqa: E731
         flags = lambda: np.zeros(n, dtype=bool)  # noqa: E731
         # heterogeneity, drawn by abm.structure
@@ -90,6 +91,19 @@ class OrganisationArrays:
         self.propensity = np.zeros((n, 3))
         self.aspiration = zeros()
         self.payoff = zeros()
+
+    def active_by_system(self) -> np.ndarray:
+        """Active organisations in each ICS (at least 1), as floats; read-only.
+
+        Kept until the active organisations change (a merger), so the monthly
+        steps that divide by it do not recount.
+        """
+        key = self.active.tobytes()
+        if self._active_by_system is None or self._active_by_system[0] != key:
+            count = np.maximum(np.bincount(self.system, weights=self.active, minlength=self.n_systems), 1)
+            count.setflags(write=False)
+            self._active_by_system = (key, count)
+        return self._active_by_system[1]
 
     def covered_by(self, role: str) -> np.ndarray:
         """Organisations that name ``role`` among the regulators overseeing them."""

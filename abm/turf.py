@@ -12,6 +12,9 @@ wins and by the shared purpose it has built in the ICB's joint plan
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
+
+from .numeric import clip01
 
 from .rules import register_rule
 
@@ -45,9 +48,25 @@ def drivers(orgs) -> dict[str, np.ndarray]:
 
 def scarcity(orgs) -> np.ndarray:
     """Felt scarcity: pressure and deficit, eased by pooled money shared through the ICB's plan."""
-    return np.clip((orgs.pressure + 0.2 * orgs.in_deficit) * (1.0 - orgs.pooled_relief), 0.0, 1.0)
+    felt = np.empty(orgs.pressure.size)
+    _scarcity(pressure=orgs.pressure, in_deficit=orgs.in_deficit, pooled_relief=orgs.pooled_relief, scarcity=felt)
+    return felt
+
+
+@njit(cache=True)
+def _scarcity(pressure, in_deficit, pooled_relief, scarcity):
+    for i in range(scarcity.size):
+        scarcity[i] = clip01((pressure[i] + 0.2 * in_deficit[i]) * (1.0 - pooled_relief[i]))
 
 
 def update_turf(orgs, target, p) -> None:
-    orgs.turf += p["turf_adjustment_rate"] * (target - orgs.turf)
-    np.clip(orgs.turf, 0.0, 1.0, out=orgs.turf)
+    """Turf moves by ``turf_adjustment_rate`` of the way to its target, in place."""
+    if not (isinstance(target, np.ndarray) and target.dtype == np.float64 and target.shape == orgs.turf.shape):
+        target = np.broadcast_to(np.asarray(target, dtype=float), orgs.turf.shape)   # a rule may return a number
+    _update(turf=orgs.turf, target=target, rate=p["turf_adjustment_rate"])
+
+
+@njit(cache=True)
+def _update(turf, target, rate):
+    for i in range(turf.size):
+        turf[i] = clip01(turf[i] + rate * (target[i] - turf[i]))

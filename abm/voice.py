@@ -10,15 +10,31 @@ hospitals, dominant").
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 
 def update_voice(orgs, p: dict) -> None:
-    raw = np.power(orgs.budget, p["voice_budget_exponent"]) * orgs.statutory_weight * orgs.active
-    total = np.bincount(orgs.system, weights=raw, minlength=orgs.n_systems)
-    count = np.bincount(orgs.system, weights=orgs.active.astype(float), minlength=orgs.n_systems)
-    share = np.divide(raw, total[orgs.system], out=np.zeros(orgs.n), where=total[orgs.system] > 0)
-    equal = np.divide(orgs.active.astype(float), count[orgs.system], out=np.zeros(orgs.n), where=count[orgs.system] > 0)
-    orgs.voice[:] = (1.0 - p["inclusion"]) * share + p["inclusion"] * equal
+    raw = np.power(orgs.budget, p["voice_budget_exponent"])
+    _update(raw=raw, statutory_weight=orgs.statutory_weight, active=orgs.active, system=orgs.system,
+            inclusion=p["inclusion"], voice=orgs.voice, n_systems=orgs.n_systems)
+
+
+@njit(cache=True)
+def _update(raw, statutory_weight, active, system, inclusion, voice, n_systems):
+    """Voice = (1 - inclusion) x share of the ICS's raw voice + inclusion x an equal share."""
+    n = raw.size
+    weight = np.empty(n)
+    total = np.zeros(n_systems)
+    count = np.zeros(n_systems)
+    for i in range(n):
+        weight[i] = raw[i] * statutory_weight[i] * active[i]
+        total[system[i]] += weight[i]
+        count[system[i]] += 1.0 if active[i] else 0.0
+    for i in range(n):
+        s = system[i]
+        share = weight[i] / total[s] if total[s] > 0 else 0.0
+        equal = (1.0 if active[i] else 0.0) / count[s] if count[s] > 0 else 0.0
+        voice[i] = (1.0 - inclusion) * share + inclusion * equal
 
 
 def gini(values: np.ndarray) -> float:

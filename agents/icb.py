@@ -67,9 +67,8 @@ class IntegratedCareBoard(Organisation):
     def update_shared_purpose(cls, model) -> None:
         """Members move towards a purpose set by the plan's track record; others let it fade."""
         orgs = model.orgs
-        record = np.clip(0.6 + 5.0 * model.plan_track_record, 0.2, 1.0)[orgs.system]
-        target = np.where(orgs.in_plan, record, 0.0)
-        orgs.shared_purpose += PLAN_PURPOSE_RATE * (target - orgs.shared_purpose)
+        _update_purpose(track_record=model.plan_track_record, system=orgs.system, in_plan=orgs.in_plan,
+                        shared_purpose=orgs.shared_purpose, rate=PLAN_PURPOSE_RATE)
 
     @classmethod
     def pool_funds(cls, model) -> None:
@@ -95,12 +94,37 @@ class IntegratedCareBoard(Organisation):
         budget = np.floor(p["facilitation_budget"] + mandated + model.rng.random(orgs.n_systems)).astype(np.int64)
         chosen = _choose(order=ties.convening_order, level=ties.level, active=ties.active, a=ties.a, b=ties.b,
                          in_plan=orgs.in_plan, system=ties.system_a, budget=budget, meeting=ties.forum_left)
-        ties.forum_left[chosen] = FORUM_MONTHS
-        meeting = (ties.forum_left > 0) & ties.active[0::2]
-        ties.forum_left[meeting] -= 1
-        cost = np.bincount(ties.a[meeting], minlength=orgs.n) + np.bincount(ties.b[meeting], minlength=orgs.n)
-        orgs.forum_time[:] = FORUM_COST * cost
-        return meeting
+        return _meet(chosen=chosen, forum_left=ties.forum_left, active=ties.active, a=ties.a, b=ties.b,
+                     forum_months=FORUM_MONTHS, forum_cost=FORUM_COST, forum_time=orgs.forum_time)
+
+
+@njit(cache=True)
+def _update_purpose(track_record, system, in_plan, shared_purpose, rate):
+    """Members move towards 0.6 + 5 x the plan's track record (within 0.2-1); others towards 0."""
+    for i in range(shared_purpose.size):
+        target = 0.0
+        if in_plan[i]:
+            target = 0.6 + 5.0 * track_record[system[i]]
+            target = 0.2 if target < 0.2 else (1.0 if target > 1.0 else target)
+        shared_purpose[i] += rate * (target - shared_purpose[i])
+
+
+@njit(cache=True)
+def _meet(chosen, forum_left, active, a, b, forum_months, forum_cost, forum_time):
+    """Start the chosen forums; each forum meeting this month takes ``forum_cost`` from both sides."""
+    meeting = np.zeros(a.size, dtype=np.bool_)
+    count = np.zeros(forum_time.size, dtype=np.int64)
+    for k in range(a.size):
+        if chosen[k]:
+            forum_left[k] = forum_months
+        if forum_left[k] > 0 and active[2 * k]:
+            meeting[k] = True
+            forum_left[k] -= 1
+            count[a[k]] += 1
+            count[b[k]] += 1
+    for i in range(forum_time.size):
+        forum_time[i] = forum_cost * count[i]
+    return meeting
 
 
 @njit(cache=True)

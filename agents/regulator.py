@@ -41,6 +41,7 @@ from dataclasses import dataclass
 
 import mesa
 import numpy as np
+from numba import njit
 
 SUPPORT_PER_QUARTER = 0.1      # assumption: performance support from a quarter of intensive support at full strength
 INTENSIVE_SUPPORT_LOAD = 0.1    # assumption: capacity intensive support takes from a body at full intensity
@@ -85,11 +86,12 @@ class Regulator(mesa.Agent):
         """Each body's chance of an inspection this month: the budget spread by risk, away from autonomy."""
         orgs, regime = model.orgs, model.regime
         covered = self.covers(model)
-        n = covered.sum()
+        n = np.count_nonzero(covered)
         if n == 0:
             return np.zeros(orgs.n)
-        risk = 1.0 + RISK_WEIGHT * ((orgs.segment == 4) | (orgs.caught_record > 0.1))
-        risk = risk * (1.0 - regime.earned_autonomy * orgs.autonomy) * covered
+        risk = np.empty(orgs.n)
+        _risk(segment=orgs.segment, caught_record=orgs.caught_record, autonomy=orgs.autonomy, covered=covered,
+              earned_autonomy=regime.earned_autonomy, risk_weight=RISK_WEIGHT, risk=risk)
         total = risk.sum()
         if total <= 0:
             return np.zeros(orgs.n)
@@ -98,11 +100,16 @@ class Regulator(mesa.Agent):
     def inspect(self, model) -> None:
         """Inspect, detect gaming and (where it checks them) free-riders; record what each body experiences."""
         orgs, p, rng = model.orgs, model.p, model.rng
-        inspected = (rng.random(orgs.n) < self.inspection_chance(model)) & orgs.active
-        gaming_level = np.minimum(1.0, orgs.gaming_work / p["gaming_saturation"])
-        caught = inspected & (rng.random(orgs.n) < p["detection_probability"] * gaming_level)
-        orgs.inspected |= inspected
-        orgs.caught_gaming |= caught
+        inspection_draw = rng.random(orgs.n)
+        chance = self.inspection_chance(model)
+        if not isinstance(chance, np.ndarray):   # a subclass may give one chance for all
+            chance = np.full(orgs.n, float(chance))
+        detection_draw = rng.random(orgs.n)
+        inspected, caught = _inspect(inspection_draw=inspection_draw, chance=chance, detection_draw=detection_draw,
+                                     active=orgs.active, gaming_work=orgs.gaming_work,
+                                     gaming_saturation=p["gaming_saturation"],
+                                     detection_probability=p["detection_probability"],
+                                     all_inspected=orgs.inspected, all_caught=orgs.caught_gaming)
         self.sanction(model, caught, 1.0)
         self.check_contributions(model, inspected)
 
@@ -154,18 +161,18 @@ class NHSEOverseer(Regulator):
 
     def support_load(self, model) -> float:
         covered = self.covers(model)
-        n = max(int(covered.sum()), 1)
-        return float((model.orgs.in_support & covered).sum()) / n
+        n = max(np.count_nonzero(covered), 1)
+        return np.count_nonzero(model.orgs.in_support & covered) / n
 
     def ask(self, model) -> None:
         """National asks: compliance work, intensive-support load and the steer they carry."""
         orgs, regime, p = model.orgs, model.regime, model.p
         covered = self.covers(model)
-        relief = 1.0 - regime.earned_autonomy * orgs.autonomy
         volume = p["compliance_load"] * regime.oversight_intensity * (0.25 + 0.75 * regime.prescriptiveness)
-        intensive = INTENSIVE_SUPPORT_LOAD * regime.oversight_intensity * orgs.in_support
-        orgs.asks[:] = covered * (volume * relief + intensive)
-        orgs.steer[:] = covered * regime.prescriptiveness * (volume > 0)
+        _asks(covered=covered, autonomy=orgs.autonomy, in_support=orgs.in_support,
+              earned_autonomy=regime.earned_autonomy, volume=volume,
+              intensive=INTENSIVE_SUPPORT_LOAD * regime.oversight_intensity,
+              prescriptiveness=regime.prescriptiveness, asks=orgs.asks, steer=orgs.steer)
 
     def forums(self, model) -> np.ndarray:
         regime, p = model.regime, model.p
@@ -244,3 +251,40 @@ def quartiles(score: np.ndarray, rng: np.random.Generator, cap: np.ndarray | Non
     if cap is not None:
         segment = np.where(cap, np.maximum(segment, 3), segment)
     return segment.astype(np.int8)
+
+
+@njit(cache=True)
+def _inspect(inspection_draw, chance, detection_draw, active, gaming_work, gaming_saturation, detection_probability,
+             all_inspected, all_caught):
+    """Who is inspected (with its chance), and who of them is found gaming (more likely the more it games).
+
+    Adds them to this month's ``all_inspected`` and ``all_caught`` and returns both, for this regulator.
+    """
+    inspected = np.zeros(active.size, dtype=np.bool_)
+    caught = np.zeros(active.size, dtype=np.bool_)
+    for i in range(active.size):
+        inspected[i] = inspection_draw[i] < chance[i] and active[i]
+        gaming_level = min(1.0, gaming_work[i] / gaming_saturation)
+        caught[i] = inspected[i] and detection_draw[i] < detection_probability * gaming_level
+        all_inspected[i] |= inspected[i]
+        all_caught[i] |= caught[i]
+    return inspected, caught
+
+
+@njit(cache=True)
+def _risk(segment, caught_record, autonomy, covered, earned_autonomy, risk_weight, risk):
+    """Inspection risk of each covered body: higher in the bottom segment or when caught before,
+    lower with earned autonomy (0 for bodies the regulator does not cover)."""
+    for i in range(risk.size):
+        risky = segment[i] == 4 or caught_record[i] > 0.1
+        risk[i] = (1.0 + risk_weight * risky) * (1.0 - earned_autonomy * autonomy[i]) * covered[i]
+
+
+@njit(cache=True)
+def _asks(covered, autonomy, in_support, earned_autonomy, volume, intensive, prescriptiveness, asks, steer):
+    """National asks to each covered body (fewer with earned autonomy, more in intensive support) and the steer
+    they carry."""
+    for i in range(asks.size):
+        relief = 1.0 - earned_autonomy * autonomy[i]
+        asks[i] = covered[i] * (volume * relief + intensive * in_support[i])
+        steer[i] = covered[i] * prescriptiveness * (volume > 0)
