@@ -97,7 +97,8 @@ def test_names_are_readable_and_unique(default_model):
     names = layout_for(default_model).names
     assert len(set(names)) == len(names)
     assert "Integrated Care Board" in names
-    assert any(n.startswith("Primary care network") and "(place" in n for n in names)
+    assert any(n.startswith("Primary care network") and "(Place " in n for n in names)
+    assert "Council (Place 2)" in names and "Acute hospital trust (Place 1)" in names
 
 
 # ------------------------------------------------------------------ network data
@@ -347,3 +348,23 @@ def test_a_real_ics_names_its_places_after_its_councils():
     assert labels and set(labels) <= set(councils)
     stylised = [text for _, _, text, _, _ in network_structure(ICSModel(rng=1), layout_for(ICSModel(rng=1)), 1)["labels"]]
     assert stylised[0].startswith("Place ")
+
+
+def test_a_real_ics_names_its_organisations_after_their_places():
+    """Issue 13: in a real ICS a trainer reads "Acute hospital trust (Wirral)", never "(place 9)"."""
+    from abm import england
+    model = ICSModel(rng=1, ics="Cheshire and Merseyside")
+    names = layout_for(model).names
+    councils = england.place_names(model.p)
+    assert "Wirral" in councils
+    assert len(set(names)) == len(names)
+    assert not [n for n in names if "place" in n.lower()]
+    assert "Wirral council" in names
+    assert any(n.startswith("Acute hospital trust") and n.endswith("(Wirral)") for n in names)
+    assert any(n.startswith("Primary care network") and n.endswith("(Liverpool)") for n in names)
+    # the picture's tooltips and the organisation list use the same names
+    structure = network_structure(model, layout_for(model), 1)
+    assert structure["name"] == list(names)
+    for name in england.names():  # every ICS: unique names, none with a numbered place
+        names = layout_for(ICSModel(rng=1, ics=name, n_primary_care=3, n_vcse=2)).names
+        assert len(set(names)) == len(names) and not [n for n in names if "place" in n.lower()], name
