@@ -263,6 +263,20 @@ def test_several_changes_in_one_month_show_the_last():
     assert [(d["xAxis"], d["name"]) for d in regime] == [(3, "permissive")]
 
 
+def test_a_mark_at_the_start_keeps_its_label_off_the_y_axis():
+    """Issue 13: a regime change at month 0 labelled its line on the left, over the y axis's numbers ("0." for "0.5")."""
+    marks = [Mark(0, "permissive (adjusted)"), Mark(0, "Winter shock", "event"), Mark(24, "top_down")]
+    line = charts.mark_line(marks, 120)
+    position = {d["name"]: d["label"]["position"] for d in line["data"]}
+    assert position == {"permissive (adjusted)": "insideEndBottom", "Winter shock": "insideMiddleBottom",
+                        "top_down": "insideEndTop"}
+    history = Simulation(seed_text="2").history()
+    option = charts.trust_turf_chart(history, marks, compact=True)
+    drawn = {d["name"]: d["label"]["position"] for d in option["series"][0]["markLine"]["data"]}
+    assert drawn["permissive (adjusted)"] == "insideEndBottom"
+    assert charts.mark_line([Mark(5, "top_down")], 600)["data"][0]["label"]["position"] == "insideEndBottom"
+
+
 def test_month_axis_ends_on_a_whole_year():
     history = Simulation(seed_text="2").history()
     axis = charts.levels_chart(history, [])["xAxis"]
