@@ -191,6 +191,44 @@ def OrganisationCard(snap: Snapshot, index: int):
     solara.HTML(tag="div", unsafe_innerHTML=card, classes=["ics-org-card"])
 
 
+class OrganisationChoices:
+    """The organisations a trainer can pick (the active ones), compared by run and by who is active.
+
+    A plain object rather than a list, so that a month that changes neither
+    passes an equal argument and the picker (a thousand items in a large ICS)
+    is neither re-rendered nor walked by reacton: that took a third of the
+    Python side of a step at about 1,000 organisations.
+    """
+
+    __slots__ = ("key", "items")
+
+    def __init__(self, key: tuple, items: list[dict]):
+        self.key, self.items = key, items
+
+    @classmethod
+    def of(cls, snap: Snapshot) -> "OrganisationChoices":
+        active = snap.organisations["active"].to_numpy()
+        key = (snap.run_id, active.tobytes())
+        items = [{"text": name, "value": i} for i, (name, on) in enumerate(zip(snap.organisations["name"], active)) if on]
+        return cls(key, items)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, OrganisationChoices) and self.key == other.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+
+@solara.component
+def OrganisationPicker(choices: OrganisationChoices, selected: int, on_selected):
+    """Pick an organisation by name (re-drawn only when the choices or the selection change)."""
+    rv.Autocomplete(
+        label="Select an organisation", clearable=True, items=choices.items,
+        v_model=selected if selected >= 0 else None,
+        on_v_model=lambda i: on_selected(-1 if i is None else int(i)),
+    ).meta(ref="organisation-picker")
+
+
 # ---------------------------------------------------------------- the page
 @solara.component
 def Page(initial: dict | None = None):
@@ -404,13 +442,7 @@ def Controls(snap: Snapshot, sim: Simulation, playing, play_or_pause, speed, see
     solara.Text("Network picture", classes=["ics-section"])
     solara.ToggleButtonsSingle(value=size_by.value, values=list(SIZE_BY), on_value=size_by.set,
                                classes=["ics-size-by"]).meta(ref="size-by")
-    rv.Autocomplete(
-        label="Select an organisation", clearable=True,
-        items=[{"text": name, "value": i} for i, (name, active)
-               in enumerate(zip(snap.organisations["name"], snap.organisations["active"])) if active],
-        v_model=selected.value if selected.value >= 0 else None,
-        on_v_model=lambda i: selected.set(-1 if i is None else int(i)),
-    ).meta(ref="organisation-picker")
+    OrganisationPicker(OrganisationChoices.of(snap), selected.value, selected.set)
 
     solara.Text("New model (on Reset)", classes=["ics-section"])
     choices = ics_choices()
