@@ -444,32 +444,39 @@ def Controls(snap: Snapshot, sim: Simulation, playing, play_or_pause, speed, see
                                classes=["ics-size-by"]).meta(ref="size-by")
     OrganisationPicker(OrganisationChoices.of(snap), selected.value, selected.set)
 
-    solara.Text("New model (on Reset)", classes=["ics-section"])
-    choices = ics_choices()
-    rv.Autocomplete(
-        label="ICS", v_model=pending.value.get("ics") or "",
-        items=[{"text": text, "value": value or ""} for text, value in choices],
-        on_v_model=lambda value: set_pending("ics", value or None), class_="ics-ics-select",
-    ).meta(ref="ics")
-    real = bool(pending.value.get("ics"))
-    for name in START_PARAMETERS:
-        ParameterSlider(name, pending.value[name], lambda val, name=name: set_pending(name, val))
-    solara.InputText("Seed (a whole number; blank = random)", value=seed_text.value, on_value=seed_text.set,
-                     continuous_update=True, classes=["ics-seed"]).meta(ref="seed")
-    with solara.Details(summary="Organisation counts"):
-        if real:
-            solara.Text("A real ICS has its own trusts and councils: only the primary care and VCSE counts "
-                        "apply (scaled by population).", classes=["ics-note"])
-        for name in COUNT_PARAMETERS:
-            ParameterSlider(name, pending.value[name], lambda val, name=name: set_pending(name, val))
-    changed = [label(k) for k in pending.value if k in snap.settings and pending.value[k] != snap.settings[k]]
-    if seed_text.value.strip() != snap.seed_text:
-        changed.append("seed")
-    if changed:
-        solara.Text("Press Reset to apply: " + ", ".join(changed) + ".", classes=["ics-note", "ics-pending"])
+    NewModelControls(snap.settings, snap.seed_text, pending.value, seed_text.value, set_pending, seed_text.set)
 
 
 @solara.component
 def Layout(children=[]):
     """No app bar or side drawer: the page lays itself out for a projector."""
     return solara.Column(children=children, style={"padding": "0"})
+
+
+@solara.component
+def NewModelControls(settings, current_seed: str, pending: dict, seed_text: str, set_pending, set_seed):
+    """The settings for the next Reset. Its arguments change only when a setting or the model does,
+    so a month's step does not re-draw its sixteen sliders and the list of England's ICSs."""
+    solara.Text("New model (on Reset)", classes=["ics-section"])
+    choices = ics_choices()
+    rv.Autocomplete(
+        label="ICS", v_model=pending.get("ics") or "",
+        items=[{"text": text, "value": value or ""} for text, value in choices],
+        on_v_model=lambda value: set_pending("ics", value or None), class_="ics-ics-select",
+    ).meta(ref="ics")
+    real = bool(pending.get("ics"))
+    for name in START_PARAMETERS:
+        ParameterSlider(name, pending[name], lambda val, name=name: set_pending(name, val))
+    solara.InputText("Seed (a whole number; blank = random)", value=seed_text, on_value=set_seed,
+                     continuous_update=True, classes=["ics-seed"]).meta(ref="seed")
+    with solara.Details(summary="Organisation counts"):
+        if real:
+            solara.Text("A real ICS has its own trusts and councils: only the primary care and VCSE counts "
+                        "apply (scaled by population).", classes=["ics-note"])
+        for name in COUNT_PARAMETERS:
+            ParameterSlider(name, pending[name], lambda val, name=name: set_pending(name, val))
+    changed = [label(k) for k in pending if k in settings and pending[k] != settings[k]]
+    if seed_text.strip() != current_seed:
+        changed.append("seed")
+    if changed:
+        solara.Text("Press Reset to apply: " + ", ".join(changed) + ".", classes=["ics-note", "ics-pending"])
