@@ -196,8 +196,8 @@ class OrganisationChoices:
 
     A plain object rather than a list, so that a month that changes neither
     passes an equal argument and the picker (a thousand items in a large ICS)
-    is neither re-rendered nor walked by reacton: that took a third of the
-    Python side of a step at about 1,000 organisations.
+    is not re-rendered and its widget not updated. Measured at about 1,000
+    organisations: about 8 of the 70 ms of CPU a step takes on the Python side.
     """
 
     __slots__ = ("key", "items")
