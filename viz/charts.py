@@ -324,7 +324,7 @@ def oversight_chart(history: pd.DataFrame, marks: list[Mark]) -> dict:
     option["xAxis"] = _month_axis(months)
     option["yAxis"] = [
         _value_axis("Sanctions per month", high=nice_top(float(sanctions.max(initial=0)) * 1.1, 3), minInterval=1),
-        _value_axis("Share of capacity", high=nice_top(float(burden.max(initial=0)) * 1.1, 0.3),
+        _value_axis("Share of capacity", high=nice_top(float(burden.max(initial=0)) * 1.1, 0.05),
                     splitLine={"show": False}, nameGap=50),
     ]
     option["series"] = [
