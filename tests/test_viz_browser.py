@@ -395,3 +395,31 @@ def test_one_screen_shows_monitors_controls_network_and_key_charts(browser, serv
         assert recorder.outside() == [] and recorder.errors == [] and recorder.failed == []
     finally:
         context.close()
+
+
+def test_a_real_ics_names_its_organisations_after_their_places(page):
+    """Issue 13: picked from the list, a real ICS's organisations are named after their councils'
+    places in the tooltip, the card and the list ("Acute hospital trust (Wirral)"), never "(place 9)"."""
+    picker = page.locator(".ics-ics-select input[type=text]")
+    picker.click()
+    picker.fill("Cheshire and Merseyside")
+    page.get_by_role("option", name="Cheshire and Merseyside").click()
+    page.locator(".ics-reset").click()
+    page.locator(".ics-message-info").filter(has_text="Cheshire and Merseyside").wait_for()
+    _wait_drawn(page, 0)
+    names = page.evaluate("() => document.querySelector('.ics-network').__vue__.structure.name")
+    assert "Wirral council" in names and not [n for n in names if "place" in n.lower()]
+    # hover over Wirral's acute trust: the tooltip names it after its place
+    target = next(n for n in names if n.startswith("Acute hospital trust") and n.endswith("(Wirral)"))
+    x, y = page.evaluate("""(name) => {
+        const net = document.querySelector('.ics-network').__vue__;
+        const i = net.structure.name.indexOf(name);
+        const node = net.nodes.find(n => n[0] === i);
+        return [node[1], node[2]];
+    }""", target)
+    box = page.locator(".ics-network canvas").bounding_box()
+    page.mouse.move(box["x"] + x, box["y"] + y)
+    page.locator(".ics-tip-name").filter(has_text=target).wait_for()
+    page.screenshot(path=ARTIFACTS / "viz_real_ics_hover.png")
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    page.locator(".ics-org-name").filter(has_text=target).wait_for()

@@ -231,7 +231,7 @@ def test_info_tab_renders_the_info_text_and_links_to_the_odd(view):
     info = view.find(MarkdownView).widget
     for heading in ("What is it?", "How it works", "How to use it", "Things to notice", "Guided demonstrations"):
         assert f">{heading}</h2>" in info.html
-    assert info.html.count("<h3") == 3  # three guided demonstrations
+    assert info.html.count("<h3") == 5  # five guided demonstrations (tests/test_viz_demonstrations.py follows each)
     assert 'href="#odd"' in info.html
     info.link = "odd|123"  # what clicking the link sends
     assert view.find(v.Tabs).widget.v_model == 3
@@ -326,3 +326,13 @@ def test_the_odd_renders_without_stray_tex_escapes():
     assert latex_to_html(r"\text{place\_degree} + \mathrm{a\%}") == "place_degree + a%"
     if ODD_PATH.exists():
         assert "\\_" not in page_html(ODD_PATH, "")
+    # no TeX left over in the text a reader sees (code spans keep theirs): no $, no \command
+    import html as html_module
+    import re
+    from viz.app import INFO_PATH
+    for path in (ODD_PATH, INFO_PATH):
+        if not path.exists():
+            continue
+        rendered = re.sub(r"<code>.*?</code>", " ", page_html(path, ""), flags=re.S)
+        text = html_module.unescape(re.sub(r"<[^>]+>", " ", rendered))
+        assert not re.findall(r".{0,30}(?:\$|\\[A-Za-z]+).{0,30}", text), path

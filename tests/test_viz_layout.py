@@ -97,7 +97,8 @@ def test_names_are_readable_and_unique(default_model):
     names = layout_for(default_model).names
     assert len(set(names)) == len(names)
     assert "Integrated Care Board" in names
-    assert any(n.startswith("Primary care network") and "(place" in n for n in names)
+    assert any(n.startswith("Primary care network") and "(Place " in n for n in names)
+    assert "Council (Place 2)" in names and "Acute hospital trust (Place 1)" in names
 
 
 # ------------------------------------------------------------------ network data
@@ -262,6 +263,20 @@ def test_several_changes_in_one_month_show_the_last():
     assert [(d["xAxis"], d["name"]) for d in regime] == [(3, "permissive")]
 
 
+def test_a_mark_at_the_start_keeps_its_label_off_the_y_axis():
+    """Issue 13: a regime change at month 0 labelled its line on the left, over the y axis's numbers ("0." for "0.5")."""
+    marks = [Mark(0, "permissive (adjusted)"), Mark(0, "Winter shock", "event"), Mark(24, "top_down")]
+    line = charts.mark_line(marks, 120)
+    position = {d["name"]: d["label"]["position"] for d in line["data"]}
+    assert position == {"permissive (adjusted)": "insideEndBottom", "Winter shock": "insideMiddleBottom",
+                        "top_down": "insideEndTop"}
+    history = Simulation(seed_text="2").history()
+    option = charts.trust_turf_chart(history, marks, compact=True)
+    drawn = {d["name"]: d["label"]["position"] for d in option["series"][0]["markLine"]["data"]}
+    assert drawn["permissive (adjusted)"] == "insideEndBottom"
+    assert charts.mark_line([Mark(5, "top_down")], 600)["data"][0]["label"]["position"] == "insideEndBottom"
+
+
 def test_month_axis_ends_on_a_whole_year():
     history = Simulation(seed_text="2").history()
     axis = charts.levels_chart(history, [])["xAxis"]
@@ -347,3 +362,23 @@ def test_a_real_ics_names_its_places_after_its_councils():
     assert labels and set(labels) <= set(councils)
     stylised = [text for _, _, text, _, _ in network_structure(ICSModel(rng=1), layout_for(ICSModel(rng=1)), 1)["labels"]]
     assert stylised[0].startswith("Place ")
+
+
+def test_a_real_ics_names_its_organisations_after_their_places():
+    """Issue 13: in a real ICS a trainer reads "Acute hospital trust (Wirral)", never "(place 9)"."""
+    from abm import england
+    model = ICSModel(rng=1, ics="Cheshire and Merseyside")
+    names = layout_for(model).names
+    councils = england.place_names(model.p)
+    assert "Wirral" in councils
+    assert len(set(names)) == len(names)
+    assert not [n for n in names if "place" in n.lower()]
+    assert "Wirral council" in names
+    assert any(n.startswith("Acute hospital trust") and n.endswith("(Wirral)") for n in names)
+    assert any(n.startswith("Primary care network") and n.endswith("(Liverpool)") for n in names)
+    # the picture's tooltips and the organisation list use the same names
+    structure = network_structure(model, layout_for(model), 1)
+    assert structure["name"] == list(names)
+    for name in england.names():  # every ICS: unique names, none with a numbered place
+        names = layout_for(ICSModel(rng=1, ics=name, n_primary_care=3, n_vcse=2)).names
+        assert len(set(names)) == len(names) and not [n for n in names if "place" in n.lower()], name

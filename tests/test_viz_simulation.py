@@ -175,7 +175,7 @@ def test_messages_name_the_organisations_involved():
     names = sim.snapshot().layout.names
     message = sim.trigger("merger")
     assert names[acute[-1]] in message and names[acute[0]] in message and "merged into" in message
-    assert "Local authority" in sim.trigger("budget_cut")
+    assert "Council (Place 1)" in sim.trigger("budget_cut")
     assert sim.marks()[-1].label == "Council cut"
 
 

@@ -90,10 +90,15 @@ def _points(months, values, digits: int = 4) -> list[list[float]]:
     return [[int(m), round(float(v), digits)] for m, v in zip(months, values)]
 
 
+def axis_end(months) -> int:
+    """The last month on the x axis: the next whole year (at least 12)."""
+    last = int(max(months)) if len(months) else 0
+    return max(12, 12 * math.ceil(last / 12))
+
+
 def _month_axis(months, grid_index: int = 0, compact: bool = False) -> dict:
     """Months on the x axis, ending at the next whole year, ticks at whole quarters or years."""
-    last = int(max(months)) if len(months) else 0
-    end = max(12, 12 * math.ceil(last / 12))
+    end = axis_end(months)
     step = 3 if end <= 12 else 6 if end <= 36 else 12 if end <= 72 else 24 if end <= 144 else 12 * math.ceil(end / 120)
     if compact and end > 24:
         step = max(step, 12 * math.ceil(end / 72))
@@ -121,8 +126,20 @@ def _value_axis(name: str = "", low: float = 0.0, high: float | None = 1.0, grid
     return axis
 
 
-def mark_line(marks: list[Mark]) -> dict:
-    """An ECharts markLine with a vertical line per regime change and event."""
+# A mark this close to the start of the x axis (share of its length) has its label on its right:
+# on its left the label would cover the y axis's numbers ("0." for "0.5").
+LEFT_EDGE = 0.06
+
+
+def mark_line(marks: list[Mark], end: float | None = None) -> dict:
+    """An ECharts markLine with a vertical line per regime change and event.
+
+    ``end``: the last month on the x axis. A label runs up the left side of its
+    line, except near the start of the axis, where it runs up the right side.
+    """
+    def side(month: int, left: str, right: str) -> str:
+        return right if month <= LEFT_EDGE * (end or 12) else left
+
     latest: dict[tuple[int, str], str] = {}
     for m in marks:
         latest[(m.month, m.kind)] = m.label  # several changes in one month: the last one shows
@@ -133,7 +150,7 @@ def mark_line(marks: list[Mark]) -> dict:
                 "xAxis": month, "name": text,
                 "lineStyle": {"color": REGIME_LINE, "width": 3, "type": "solid"},
                 "label": {"formatter": text.replace("_", " "), "fontSize": FONT, "color": REGIME_LINE,
-                          "position": "insideEndTop", "fontWeight": "bold",
+                          "position": side(month, "insideEndTop", "insideEndBottom"), "fontWeight": "bold",
                           "backgroundColor": "rgba(255,255,255,0.75)"},
             })
         else:
@@ -141,7 +158,7 @@ def mark_line(marks: list[Mark]) -> dict:
                 "xAxis": month, "name": text,
                 "lineStyle": {"color": EVENT_LINE, "width": 2.5, "type": "dotted"},
                 "label": {"formatter": text, "fontSize": FONT, "color": "#333333",
-                          "position": "insideMiddleTop", "backgroundColor": "rgba(255,255,255,0.75)"},
+                          "position": side(month, "insideMiddleTop", "insideMiddleBottom"), "backgroundColor": "rgba(255,255,255,0.75)"},
             })
     return {"silent": True, "symbol": "none", "animation": False, "data": data}
 
@@ -196,7 +213,7 @@ def levels_chart(history: pd.DataFrame, marks: list[Mark], compact: bool = False
         })
     legend = [s["name"] for s in series]  # collaborating first, as the bands lie from the bottom
     series.reverse()  # the tallest band ("none", up to 1) first: each later band is drawn over it
-    series[0]["markLine"] = mark_line(marks)
+    series[0]["markLine"] = mark_line(marks, axis_end(months))
     option = _base("Partnerships by level of working together", legend, right=190, compact=compact)
     option["legend"]["icon"] = "rect"  # filled swatches, like the bands
     if compact:  # the network's key beside it shows the same colours by level
@@ -232,7 +249,7 @@ def trust_turf_chart(history: pd.DataFrame, marks: list[Mark], compact: bool = F
         option["grid"]["right"] = 70
     option["series"] = [
         _line("Trust", months, history["trust_mean"], "#0072B2", width=4, end_label=not compact,
-              markLine=mark_line(marks)),
+              markLine=mark_line(marks, axis_end(months))),
         _line("Turf", months, history["turf_mean"], "#D55E00", dash=[10, 4], width=4, end_label=not compact),
     ]
     return option
@@ -254,7 +271,7 @@ def group_chart(group_history: pd.DataFrame, column: str, title: str, axis_name:
             m = rows.index.get_level_values("month")
             series.append(_line(g.label, m, rows[column].to_numpy(dtype=float), g.colour, g.dash))
     if series:
-        series[0]["markLine"] = mark_line(marks)
+        series[0]["markLine"] = mark_line(marks, axis_end(months))
     option["series"] = series
     return option
 
@@ -269,7 +286,7 @@ def outcome_chart(history: pd.DataFrame, marks: list[Mark], compact: bool = Fals
         ("System outcome", "Performance (true)", "Performance (reported)")
     option["series"] = [
         _line(names[0], months, history["system_outcome"], "#009E73", width=4.5,
-              end_label=False, markLine=mark_line(marks)),
+              end_label=False, markLine=mark_line(marks, axis_end(months))),
         _line(names[1], months, history["org_performance"], "#0072B2", end_label=False),
         _line(names[2], months, history["reported_performance"], "#0072B2", dash=[8, 4], end_label=False),
     ]
@@ -291,7 +308,7 @@ def channels_chart(history: pd.DataFrame, marks: list[Mark]) -> dict:
     ]
     option["series"] = [
         _line("Delayed discharges", months, delayed, "#D55E00", width=4, end_label=False, yAxisIndex=0,
-              markLine=mark_line(marks)),
+              markLine=mark_line(marks, axis_end(months))),
         _line("Emergency admissions", months, admissions, "#0072B2", dash=[10, 4], end_label=False, yAxisIndex=1),
     ]
     return option
@@ -307,12 +324,12 @@ def oversight_chart(history: pd.DataFrame, marks: list[Mark]) -> dict:
     option["xAxis"] = _month_axis(months)
     option["yAxis"] = [
         _value_axis("Sanctions per month", high=nice_top(float(sanctions.max(initial=0)) * 1.1, 3), minInterval=1),
-        _value_axis("Share of capacity", high=nice_top(float(burden.max(initial=0)) * 1.1, 0.3),
+        _value_axis("Share of capacity", high=nice_top(float(burden.max(initial=0)) * 1.1, 0.05),
                     splitLine={"show": False}, nameGap=50),
     ]
     option["series"] = [
         {"name": "Sanctions", "type": "bar", "barWidth": "90%", "yAxisIndex": 0, "color": "#D55E00",
-         "data": _points(months, sanctions, 0), "markLine": mark_line(marks)},
+         "data": _points(months, sanctions, 0), "markLine": mark_line(marks, axis_end(months))},
         {"name": "Compliance burden", "type": "line", "showSymbol": False, "yAxisIndex": 1,
          "color": "#000000", "lineStyle": {"width": 3.5}, "data": _points(months, burden)},
     ]

@@ -47,7 +47,7 @@ class Layout:
     """Positions (one row per organisation) and display names."""
 
     positions: np.ndarray        # shape (n, 2), read-only
-    names: tuple[str, ...]       # e.g. "Primary care network 3 (place 2)"
+    names: tuple[str, ...]       # e.g. "Primary care network 3 (Place 2)", "Acute hospital trust 2 (Wirral)"
     place_labels: dict           # place id -> (x, y) just beyond its cluster, for "Place 3"
     system_centres: np.ndarray   # shape (n_systems, 2)
     system_labels: np.ndarray    # shape (n_systems, 2): just above each ICS, for "ICS 2"
@@ -59,7 +59,20 @@ def structure_key(model) -> tuple:
         OrganisationSlot(o.kind, o.tier, int(o.system), int(o.place)) for o in model.organisation_rows
     )
     labels = tuple(o.label for o in model.organisation_rows)
-    return (int(model.orgs.n_systems), slots, labels)
+    return (int(model.orgs.n_systems), slots, labels, place_names(model))
+
+
+def place_names(model) -> tuple[str, ...] | None:
+    """A real ICS's places by their councils' names, in place order (None for the stylised ICS)."""
+    p = getattr(model, "p", {})
+    if not p.get("ics"):
+        return None
+    try:
+        from abm import england
+        names = tuple(england.place_names(p))
+    except Exception:  # the picture keeps numbered places rather than fail
+        return None
+    return names if len(names) == getattr(model, "n_places", len(names)) else None
 
 
 def layout_for(model) -> Layout:
@@ -70,7 +83,7 @@ def layout_for(model) -> Layout:
 @functools.lru_cache(maxsize=8)
 def compute_layout(key: tuple) -> Layout:
     """Compute positions for a structure key (see ``structure_key``)."""
-    n_systems, slots, labels = key
+    n_systems, slots, labels, named_places = key
     n = len(slots)
     local = np.zeros((n, 2))
     radius = np.zeros(n_systems)
@@ -93,7 +106,7 @@ def compute_layout(key: tuple) -> Layout:
     centres.setflags(write=False)
     place_labels = {pl: tuple(centres[s] + c) for pl, (s, c) in place_local.items()}
     system_labels = centres + np.column_stack([np.zeros(n_systems), radius + 0.45])
-    return Layout(positions, _names(slots, labels, n_systems), place_labels, centres, system_labels)
+    return Layout(positions, _names(slots, labels, n_systems, named_places), place_labels, centres, system_labels)
 
 
 def _system_layout(slots: list[OrganisationSlot]) -> tuple[np.ndarray, dict[int, np.ndarray]]:
@@ -175,23 +188,44 @@ def _system_centres(radius: np.ndarray) -> np.ndarray:
     return np.column_stack([(k % cols) * cell, -(k // cols) * cell]).astype(float)
 
 
-def _names(slots, labels, n_systems: int) -> tuple[str, ...]:
-    """Display names: the kind's label, a number within its ICS, and the ICS."""
-    counters: dict[tuple[int, str], int] = {}
-    totals: dict[tuple[int, str], int] = {}
+def _names(slots, labels, n_systems: int, places: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """Display names a trainer can read: the kind, a number if there are several, and where it is.
+
+    An organisation based in a place is named after the place and numbered
+    among its kind there. In a real ICS (``places``: its councils' names):
+    "Acute hospital trust 2 (Wirral)", "Primary care network 3 (Halton)",
+    "Local Healthwatch (Sefton)", and a council is "Wirral council". In the
+    stylised ICS the places are numbered as in the picture: "Acute hospital
+    trust (Place 2)", "Council (Place 2)". System-wide bodies are numbered in
+    their ICS: "Mental health trust 2". With several ICSs the ICS is named too.
+    """
+    def place_of(s: OrganisationSlot) -> str | None:
+        if s.place < 0:
+            return None
+        if places is not None and s.place < len(places):
+            return places[s.place]
+        return f"Place {s.place + 1}"
+
+    def key_of(s: OrganisationSlot) -> tuple:
+        return (s.kind, s.system, s.place if s.place >= 0 else None)
+
+    totals: dict[tuple, int] = {}
     for s in slots:
-        totals[(s.system, s.kind)] = totals.get((s.system, s.kind), 0) + 1
+        totals[key_of(s)] = totals.get(key_of(s), 0) + 1
+    counters: dict[tuple, int] = {}
     names = []
     for s, label in zip(slots, labels):
-        key = (s.system, s.kind)
+        key = key_of(s)
         counters[key] = counters.get(key, 0) + 1
+        place = place_of(s)
+        if s.kind == "local_authority" and place is not None and totals[key] == 1:
+            label = "Council" if place.startswith("Place ") else None
+            if label is None:  # a real council: its own name
+                names.append(f"{place} council" + (f" (ICS {s.system + 1})" if n_systems > 1 else ""))
+                continue
         name = label if totals[key] == 1 else f"{label} {counters[key]}"
-        where = []
-        if n_systems > 1:
-            where.append(f"ICS {s.system + 1}")
-        if s.tier != "system" and s.place >= 0:
-            where.append(f"place {s.place + 1}")
-        if where:
-            name += " (" + ", ".join(where) + ")"
+        parts = ([f"ICS {s.system + 1}"] if n_systems > 1 else []) + ([place] if place is not None else [])
+        if parts:
+            name += " (" + ", ".join(parts) + ")"
         names.append(name)
     return tuple(names)

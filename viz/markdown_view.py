@@ -126,7 +126,9 @@ def latex_to_html(tex: str) -> str:
     return "".join(out)
 
 
-_MATH = re.compile(r"\$\$(.+?)\$\$|(?<![\\$\w])\$([^$]+?)\$(?![\w$])", re.S)
+# Inline formulas as in pandoc: the opening $ has a character other than a space on its right, the
+# closing $ one on its left and no letter or digit after it ("share$)$" is a formula, "$ 5" is not).
+_MATH = re.compile(r"\$\$(.+?)\$\$|(?<![\\$])\$(?=[^\s$])([^$]+?)(?<=[^\s\\])\$(?![\w$])", re.S)
 _CODE = re.compile(r"(```.*?```|`[^`\n]*`)", re.S)
 
 

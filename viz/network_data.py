@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .charts import LEVEL_COLOURS, LEVEL_LABELS, group_of
-from .layout import Layout
+from .layout import Layout, place_names
 
 # Ways of sizing the circles: each key is also the name of the model's array of organisation figures.
 SIZE_BY = {"budget": "Budget", "voice": "Voice (share of decision weight)"}
@@ -80,14 +80,7 @@ def network_structure(model, layout: Layout, run_id: int) -> dict:
 
 def _place_names(model) -> dict[int, str]:
     """A real ICS's places by their councils' names ({} for the stylised ICS: "Place 1", ...)."""
-    p = getattr(model, "p", {})
-    if not p.get("ics"):
-        return {}
-    try:
-        from abm import england
-        return dict(enumerate(england.place_names(p)))
-    except Exception:  # the picture keeps its numbered places rather than fail
-        return {}
+    return dict(enumerate(place_names(model) or ()))
 
 
 def network_state(model, run_id: int, size_by: str = "budget") -> dict:

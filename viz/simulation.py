@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from abm import ICSModel, PARAMETERS, REGIMES, england, validate_parameters
-from abm.metrics import agent_table
+from abm.metrics import _trust_by_organisation
 from abm.network import LEVELS
 from abm.regimes import Regime
 
@@ -376,25 +376,39 @@ class Simulation:
         return out
 
     def _record_kinds(self) -> None:
-        """Add this month's means by kind, from the organisation table."""
-        table = agent_table(self.model)
-        means = table.groupby("kind", sort=False)[["trust_given", "turf"]].mean()
-        month = self.model.month
-        self._kind_rows.extend(
-            (month, kind, float(row.trust_given), float(row.turf)) for kind, row in means.iterrows()
-        )
-        groups = table["kind"].map(lambda k: group_of(k).label)
-        by_group = table.groupby(groups, sort=False)[["trust_given", "turf"]].mean()
+        """Add this month's mean trust given and turf by kind and by group, over active organisations.
+
+        The same means as grouping ``abm.metrics.agent_table`` by kind (kinds in order of first
+        appearance), done with NumPy: building the table took a third of a step at the default size.
+        """
+        model = self.model
+        orgs, ties = model.orgs, model.ties
+        active = np.asarray(orgs.active, dtype=bool)
+        given, _ = _trust_by_organisation(ties.src, ties.dst, ties.trust, ties.active, orgs.n)
+        turf = np.asarray(orgs.turf, dtype=float)
+        month = model.month
+        kinds = np.asarray(orgs.kind)[active]
+        self._kind_rows.extend((month, kind, g, t) for kind, g, t in _means_by(kinds, given[active], turf[active]))
+        groups = np.array([group_of(k).label for k in kinds], dtype=object)
         order = {label: i for i, label in enumerate(g.label for g in _group_order())}
-        self._group_rows.extend(
-            (month, group, float(row.trust_given), float(row.turf))
-            for group, row in sorted(by_group.iterrows(), key=lambda item: order.get(item[0], 99))
-        )
+        self._group_rows.extend(sorted(((month, group, g, t) for group, g, t in _means_by(groups, given[active], turf[active])),
+                                       key=lambda row: order.get(row[1], 99)))
 
     def metrics_csv(self) -> str:
         """The run's metrics, one row per month, as CSV text (from the snapshot)."""
         history = self._snapshot.history
         return history.to_csv(index_label="month", float_format="%.6g")
+
+
+def _means_by(labels: np.ndarray, given: np.ndarray, turf: np.ndarray) -> list[tuple[str, float, float]]:
+    """(label, mean of ``given``, mean of ``turf``) for each label, in order of first appearance."""
+    if len(labels) == 0:
+        return []
+    names, first, index = np.unique(labels, return_index=True, return_inverse=True)
+    counts = np.bincount(index, minlength=len(names))
+    g = np.bincount(index, weights=given, minlength=len(names)) / counts
+    t = np.bincount(index, weights=turf, minlength=len(names)) / counts
+    return [(str(names[k]), float(g[k]), float(t[k])) for k in np.argsort(first, kind="stable")]
 
 
 def _group_order():
