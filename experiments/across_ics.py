@@ -153,30 +153,9 @@ def _rank_correlation(names: pd.Series, values: pd.Series, by: dict[str, float])
     return float(stats.spearmanr(x, values).statistic)
 
 
-def reference_points(results: Results) -> dict[int, int]:
-    """Each design point's reference point (as in ``analysis.effects``): the same point with the
-    reference value of the reference factor (``permissive`` when the regime is a factor)."""
-    ref = analysis.reference_of(results)
-    if ref is None:
-        return {}
-    factor, value = ref
-    points = analysis.point_table(results)
-    others = [f for f in results.factors if f in points.columns and f != factor]
-    out = {}
-    for _, pt in points.iterrows():
-        if pt[factor] == value:
-            continue
-        match = points[points[factor] == value]
-        for f in others:
-            match = match[match[f] == pt[f]]
-        if not match.empty:
-            out[int(pt["point"])] = int(match["point"].iloc[0])
-    return out
-
-
 def gaps(results: Results, metrics=MAIN) -> pd.DataFrame:
     """Each design point against its reference, ICS by ICS, paired on the replicate seed."""
-    refs = reference_points(results)
+    refs = analysis.reference_points(results)
     if not refs:
         return pd.DataFrame()
     runs = per_run(results, metrics)

@@ -204,25 +204,38 @@ def _ratio(mean: float, sd: float) -> float:
     return 0.0 if mean == 0 else float(np.sign(mean) * np.inf)
 
 
-def effects(results: Results, metrics=HEADLINE) -> pd.DataFrame:
-    """Each design point against its reference point: difference, 95% CI and Cohen's d."""
+def reference_points(results: Results) -> dict[int, int]:
+    """Each design point's reference point: the same point with the reference value of the
+    reference factor (``permissive`` when the regime is a factor); {} without a reference."""
     ref = reference_of(results)
     if ref is None:
-        return pd.DataFrame()
+        return {}
     factor, value = ref
     points = point_table(results)
     others = [f for f in results.factors if f in points.columns and f != factor]
-    runs = per_run(results, metrics)
-    rows = []
+    out = {}
     for _, pt in points.iterrows():
         if pt[factor] == value:
             continue
         match = points[points[factor] == value]
         for f in others:
             match = match[match[f] == pt[f]]
-        if match.empty:
-            continue
-        ref_point = int(match["point"].iloc[0])
+        if not match.empty:
+            out[int(pt["point"])] = int(match["point"].iloc[0])
+    return out
+
+
+def effects(results: Results, metrics=HEADLINE) -> pd.DataFrame:
+    """Each design point against its reference point: difference, 95% CI and Cohen's d."""
+    ref = reference_of(results)
+    if ref is None:
+        return pd.DataFrame()
+    factor, value = ref
+    points = point_table(results).set_index("point", drop=False)
+    runs = per_run(results, metrics)
+    rows = []
+    for point, ref_point in reference_points(results).items():
+        pt = points.loc[point]
         for metric in metrics:
             mine = runs[(runs["point"] == pt["point"]) & (runs["metric"] == metric)].set_index("replicate")
             theirs = runs[(runs["point"] == ref_point) & (runs["metric"] == metric)].set_index("replicate")

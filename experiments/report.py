@@ -349,7 +349,7 @@ def across_ics_section(results: Results, path: Path) -> str:
     if rank.empty:
         return ""
     period = across_ics.final_period(results)
-    refs = across_ics.reference_points(results)
+    refs = analysis.reference_points(results)
     reference = next(iter(refs.values()), None)
     n_ics = rank["ics"].nunique()
     k = len(spread["most_icss"].iloc[0].split("; "))
