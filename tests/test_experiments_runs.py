@@ -258,11 +258,16 @@ def _stored_runs(out: Path) -> int:
     return sum(len(pd.read_parquet(p)) for p in (out / "runs").glob("batch-*.parquet"))
 
 
+# A sweep long enough (a few seconds of runs on one worker) that a kill sent once a few runs
+# are stored lands mid-sweep even when the test process is starved of CPU for a while.
+LONG_SWEEP = dict(months=96, replicates=20, factors='regime = ["top_down", "permissive", "hands_off"]')
+
+
 def test_sigkill_then_rerun_loses_nothing_and_duplicates_nothing(tmp_path):
-    exp = tiny(months=48, replicates=12, factors='regime = ["top_down", "permissive", "hands_off"]')
+    exp = tiny(**LONG_SWEEP)
     path = tmp_path / "exp.toml"
     path.write_text(exp.text)
-    total = 36
+    total = 60
     killed, clean = tmp_path / "killed", tmp_path / "clean"
     command = [sys.executable, "-m", "experiments.cli", "sweep", str(path), "--workers", "1",
                "--batch-size", "1", "--no-progress"]
@@ -296,7 +301,7 @@ def test_sigkill_then_rerun_loses_nothing_and_duplicates_nothing(tmp_path):
 
 
 def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
-    exp = tiny(months=48, replicates=12, factors='regime = ["top_down", "permissive", "hands_off"]')
+    exp = tiny(**LONG_SWEEP)
     path = tmp_path / "exp.toml"
     path.write_text(exp.text)
     out = tmp_path / "out"
@@ -312,8 +317,8 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     res = experiments.load(out)
-    assert 2 <= len(res.runs) < 36
-    assert f"interrupted: {len(res.runs)} of 36 runs are stored in {out}; run the same command again" in err
+    assert 2 <= len(res.runs) < 60
+    assert f"interrupted: {len(res.runs)} of 60 runs are stored in {out}; run the same command again" in err
     assert res.manifest["status"] == "interrupted" and res.manifest["sessions"][-1]["ended_at"]
     assert "Traceback" not in err
 
