@@ -91,8 +91,8 @@ class Settings:
 MODES: dict[str, Settings] = {
     # seconds: for tests
     "quick": Settings(population=4, generations=1, months=12, predictive=3),
-    # the shipped calibration (abm/data/posterior): about 800-1,000 particle evaluations, i.e. about
-    # 2,500-3,000 model runs of 72 months: 15-30 minutes on a quiet 2-core machine with --workers 2
+    # the shipped calibration (abm/data/posterior): about 800-1,100 particle evaluations (1,039 on model 2.0),
+    # i.e. about 2,500-3,300 model runs of 72 months: 5-25 minutes, by load, on 2 cores with --workers 2
     "shipped": Settings(population=40, generations=5, months=72, predictive=40),
 }
 
