@@ -336,3 +336,15 @@ def test_the_odd_renders_without_stray_tex_escapes():
         rendered = re.sub(r"<code>.*?</code>", " ", page_html(path, ""), flags=re.S)
         text = html_module.unescape(re.sub(r"<[^>]+>", " ", rendered))
         assert not re.findall(r".{0,30}(?:\$|\\[A-Za-z]+).{0,30}", text), path
+
+
+def test_the_month_monitor_names_the_calendar_month_the_model_uses():
+    """Month 1 is April (the NHS financial year); month 12 is still year 1; winter peaks in January."""
+    from abm.pressure import winter_wave
+    from viz.app import year_and_month
+
+    assert year_and_month(0) == "Start"
+    assert year_and_month(1) == "Year 1, April"
+    assert year_and_month(12) == "Year 1, March"
+    assert year_and_month(13) == "Year 2, April"
+    assert year_and_month(10) == "Year 1, January" and winter_wave(10) == 1.0

@@ -142,6 +142,17 @@ def Legend(snap: Snapshot, size_by: str):
     solara.HTML(tag="div", unsafe_innerHTML=key)
 
 
+CALENDAR = ("April", "May", "June", "July", "August", "September", "October", "November", "December",
+            "January", "February", "March")   # month 1 of a run is April, the start of the NHS financial year
+
+
+def year_and_month(month: int) -> str:
+    """What month ``month`` of the run is: "Year 1, April" for month 1, "Year 1, March" for month 12."""
+    if month <= 0:
+        return "Start"
+    return f"Year {(month - 1) // 12 + 1}, {CALENDAR[(month - 1) % 12]}"
+
+
 @solara.component
 def Monitors(snap: Snapshot):
     """Large numbers a room can read: the month, the regime and this month's headline figures."""
@@ -150,8 +161,7 @@ def Monitors(snap: Snapshot):
     with solara.Div(classes=["ics-monitors"]):
         with solara.Div(classes=["ics-monitor", "ics-monitor-month"]):
             solara.Text(f"Month {snap.month}", classes=["ics-month", "ics-month-counter"]).meta(ref="month")
-            solara.Text(f"Year {snap.month // 12 + 1}, month {snap.month % 12 + 1}" if snap.month else "Start",
-                        classes=["ics-monitor-label"])
+            solara.Text(year_and_month(snap.month), classes=["ics-monitor-label"])
         with solara.Div(classes=["ics-monitor", "ics-monitor-regime"]):
             title = regime_title(regime.name) + (" (custom)" if is_custom(regime) else "")
             solara.Text(title, classes=["ics-regime"])
