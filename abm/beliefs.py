@@ -52,9 +52,9 @@ class Beliefs:
             prior = BELIEF_PRIORS[name] * (ranked if name.endswith("stake") else covered)
             setattr(self, name, prior.astype(float))
         self._kind_code = np.unique(orgs.kind, return_inverse=True)[1]
-        # running tallies (found, exposure) behind the detection and free-rider beliefs
-        self._tallies = {name: np.zeros((2, orgs.n)) for name in ("detection", "free_rider")}
         self._n_kinds = int(self._kind_code.max()) + 1 if orgs.n else 0
+        # running tallies per kind (found, exposure) behind the detection and free-rider beliefs
+        self._tallies = {name: np.zeros((2, self._n_kinds)) for name in ("detection", "free_rider")}
 
     def of(self, index: int) -> dict[str, float]:
         return {name: float(getattr(self, name)[index]) for name in NAMES}
@@ -67,16 +67,16 @@ class Beliefs:
         rate = np.divide(hits, base, out=np.zeros_like(hits), where=base > 0)
         return rate[k], (base > 0)[k]
 
-    def _tally(self, name: str, k: np.ndarray, found: np.ndarray, exposure: np.ndarray, rate: float) -> None:
+    def _tally(self, name: str, found: np.ndarray, exposure: np.ndarray, rate: float) -> None:
         """Learn the chance that an inspection finds what is there: found / exposure, by kind, smoothed."""
-        found_k = np.bincount(k, weights=found, minlength=self._n_kinds)[k]
-        exposure_k = np.bincount(k, weights=exposure, minlength=self._n_kinds)[k]
+        k = self._kind_code
         tally = self._tallies[name]
-        tally[0] += rate * (found_k - tally[0])
-        tally[1] += rate * (exposure_k - tally[1])
+        tally[0] += rate * (np.bincount(k, weights=found, minlength=self._n_kinds) - tally[0])
+        tally[1] += rate * (np.bincount(k, weights=exposure, minlength=self._n_kinds) - tally[1])
         seen = tally[1] > SEEN
+        chance = np.minimum(1.0, np.divide(tally[0], tally[1], out=np.zeros(self._n_kinds), where=seen))
         belief = getattr(self, name)
-        belief[seen] = np.minimum(1.0, tally[0][seen] / tally[1][seen])
+        belief[seen[k]] = chance[k][seen[k]]
 
     def update(self, orgs, publication, rate: float, gaming_saturation: float) -> None:
         """Learn from this month's inspections, detections, sanctions and any league table."""
@@ -88,8 +88,8 @@ class Beliefs:
         # over how much there was to find; the belief is their ratio once something has been seen
         k = self._kind_code
         gaming = np.minimum(1.0, orgs.gaming_work / gaming_saturation) * orgs.inspected
-        self._tally("detection", k, orgs.caught_gaming, gaming, rate)
-        self._tally("free_rider", k, orgs.caught_free_riding, orgs.inspected & free_riders(orgs), rate)
+        self._tally("detection", orgs.caught_gaming, gaming, rate)
+        self._tally("free_rider", orgs.caught_free_riding, orgs.inspected & free_riders(orgs), rate)
 
         size = np.bincount(k, weights=orgs.sanction_size * orgs.sanctioned, minlength=self._n_kinds)
         count = np.bincount(k, weights=orgs.sanctioned, minlength=self._n_kinds)

@@ -96,7 +96,7 @@ class Channels:
     def __init__(self, model):
         p, n = model.p, model.orgs.n_systems
         decay = p["capability_decay"]
-        half = OUTPUT_AT_HALF / max(decay, 1e-9)
+        half = OUTPUT_AT_HALF / decay   # capability_decay >= 0.001 (parameter table)
         level0 = np.clip(model.initial_trust_by_system, 0.0, 0.95)
         initial = half * level0 / (1.0 - level0)    # the stock at which the level is the prior joint working
         delays = {**CHANNEL_DELAYS, PREVENTION: p["capability_delay"]}
