@@ -31,6 +31,7 @@ Priors at month 0 are the same for every covered body (``BELIEF_PRIORS``).
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from agents.regulator import free_riders
 
@@ -59,46 +60,21 @@ class Beliefs:
     def of(self, index: int) -> dict[str, float]:
         return {name: float(getattr(self, name)[index]) for name in NAMES}
 
-    def _peer_rate(self, event: np.ndarray, among: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per organisation: the share of ``among`` peers (same kind) with ``event``, and whether any were ``among``."""
-        k = self._kind_code
-        hits = np.bincount(k, weights=event & among, minlength=self._n_kinds)
-        base = np.bincount(k, weights=among, minlength=self._n_kinds)
-        rate = np.divide(hits, base, out=np.zeros_like(hits), where=base > 0)
-        return rate[k], (base > 0)[k]
-
-    def _tally(self, name: str, found: np.ndarray, exposure: np.ndarray, rate: float) -> None:
-        """Learn the chance that an inspection finds what is there: found / exposure, by kind, smoothed."""
-        k = self._kind_code
-        tally = self._tallies[name]
-        tally[0] += rate * (np.bincount(k, weights=found, minlength=self._n_kinds) - tally[0])
-        tally[1] += rate * (np.bincount(k, weights=exposure, minlength=self._n_kinds) - tally[1])
-        seen = tally[1] > SEEN
-        chance = np.minimum(1.0, np.divide(tally[0], tally[1], out=np.zeros(self._n_kinds), where=seen))
-        belief = getattr(self, name)
-        belief[seen[k]] = chance[k][seen[k]]
-
     def update(self, orgs, publication, rate: float, gaming_saturation: float) -> None:
-        """Learn from this month's inspections, detections, sanctions and any league table."""
-        active = orgs.active
-        peer_inspected, _ = self._peer_rate(orgs.inspected, active)
-        self.inspection += rate * (0.5 * orgs.inspected + 0.5 * peer_inspected - self.inspection)
+        """Learn from this month's inspections, detections, sanctions and any league table.
 
-        # detection and free-rider checks: running tallies of what inspections of peers found,
-        # over how much there was to find; the belief is their ratio once something has been seen
-        k = self._kind_code
-        gaming = np.minimum(1.0, orgs.gaming_work / gaming_saturation) * orgs.inspected
-        self._tally("detection", orgs.caught_gaming, gaming, rate)
-        self._tally("free_rider", orgs.caught_free_riding, orgs.inspected & free_riders(orgs), rate)
-
-        size = np.bincount(k, weights=orgs.sanction_size * orgs.sanctioned, minlength=self._n_kinds)
-        count = np.bincount(k, weights=orgs.sanctioned, minlength=self._n_kinds)
-        peer_size = np.divide(size, count, out=np.zeros_like(size), where=count > 0)[k]
-        any_peer = (count > 0)[k]
-        observed = np.where(orgs.sanctioned, (2.0 * orgs.sanction_size + peer_size) / 3.0, peer_size)
-        self.sanction += rate * (orgs.sanctioned | any_peer) * (observed - self.sanction)
+        What peers saw is counted by kind; the monthly learning is one compiled loop (``_learn``).
+        """
+        _learn(kind=self._kind_code, n_kinds=self._n_kinds, active=orgs.active, inspected=orgs.inspected,
+               caught_gaming=orgs.caught_gaming, caught_free_riding=orgs.caught_free_riding,
+               free_riding=free_riders(orgs), gaming_work=orgs.gaming_work, gaming_saturation=gaming_saturation,
+               sanctioned=orgs.sanctioned, sanction_size=orgs.sanction_size, rate=rate,
+               inspection=self.inspection, detection=self.detection, free_rider=self.free_rider,
+               sanction=self.sanction, detection_tally=self._tallies["detection"],
+               free_rider_tally=self._tallies["free_rider"])
 
         if publication is not None and publication.published:
+            active = orgs.active
             league = orgs.in_league_table & active
             weight = min(1.0, 2.0 * publication.consequence_rate)
             self.org_stake += rate * league * (publication.org_weight * weight - self.org_stake)
@@ -107,3 +83,67 @@ class Beliefs:
             self.org_stake += rate * icb * (0.0 - self.org_stake)
             self.system_stake += rate * icb * (min(1.0, 2.0 * publication.icb_consequence_rate) - self.system_stake)
             publication.published = False
+
+
+@njit(cache=True)
+def _learn(kind, n_kinds, active, inspected, caught_gaming, caught_free_riding, free_riding, gaming_work,
+           gaming_saturation, sanctioned, sanction_size, rate, inspection, detection, free_rider, sanction,
+           detection_tally, free_rider_tally):
+    """One month's learning about inspection, detection, free-rider checks and sanctions.
+
+    First, per kind, what happened to the peers: the share of active bodies inspected;
+    detections over the gaming that inspections could find (each inspected body's gaming,
+    saturating at ``gaming_saturation``); free-riders sanctioned over inspected free-riders
+    (both as running tallies, smoothed by ``rate``, the belief being their ratio once the
+    exposure passes ``SEEN``); and the mean size of the sanctions peers received. Then each
+    body moves its beliefs by ``rate`` towards what it and its peers saw (its own inspection
+    counts half; its own sanction counts double).
+    """
+    inspected_peers = np.zeros(n_kinds)
+    active_peers = np.zeros(n_kinds)
+    detections = np.zeros(n_kinds)
+    gaming_inspected = np.zeros(n_kinds)
+    free_riders_caught = np.zeros(n_kinds)
+    free_riders_inspected = np.zeros(n_kinds)
+    sanction_total = np.zeros(n_kinds)
+    sanctions = np.zeros(n_kinds)
+    for i in range(kind.size):
+        k = kind[i]
+        inspected_peers[k] += inspected[i] and active[i]
+        active_peers[k] += active[i]
+        detections[k] += caught_gaming[i]
+        gaming_inspected[k] += min(1.0, gaming_work[i] / gaming_saturation) * inspected[i]
+        free_riders_caught[k] += caught_free_riding[i]
+        free_riders_inspected[k] += inspected[i] and free_riding[i]
+        sanction_total[k] += sanction_size[i] * sanctioned[i]
+        sanctions[k] += sanctioned[i]
+    peer_inspected = np.zeros(n_kinds)
+    peer_size = np.zeros(n_kinds)
+    detection_seen = np.zeros(n_kinds, dtype=np.bool_)
+    free_rider_seen = np.zeros(n_kinds, dtype=np.bool_)
+    detection_chance = np.zeros(n_kinds)
+    free_rider_chance = np.zeros(n_kinds)
+    for k in range(n_kinds):
+        if active_peers[k] > 0:
+            peer_inspected[k] = inspected_peers[k] / active_peers[k]
+        if sanctions[k] > 0:
+            peer_size[k] = sanction_total[k] / sanctions[k]
+        detection_tally[0, k] += rate * (detections[k] - detection_tally[0, k])
+        detection_tally[1, k] += rate * (gaming_inspected[k] - detection_tally[1, k])
+        detection_seen[k] = detection_tally[1, k] > SEEN
+        if detection_seen[k]:
+            detection_chance[k] = min(1.0, detection_tally[0, k] / detection_tally[1, k])
+        free_rider_tally[0, k] += rate * (free_riders_caught[k] - free_rider_tally[0, k])
+        free_rider_tally[1, k] += rate * (free_riders_inspected[k] - free_rider_tally[1, k])
+        free_rider_seen[k] = free_rider_tally[1, k] > SEEN
+        if free_rider_seen[k]:
+            free_rider_chance[k] = min(1.0, free_rider_tally[0, k] / free_rider_tally[1, k])
+    for i in range(kind.size):
+        k = kind[i]
+        inspection[i] += rate * (0.5 * inspected[i] + 0.5 * peer_inspected[k] - inspection[i])
+        if detection_seen[k]:
+            detection[i] = detection_chance[k]
+        if free_rider_seen[k]:
+            free_rider[i] = free_rider_chance[k]
+        observed = (2.0 * sanction_size[i] + peer_size[k]) / 3.0 if sanctioned[i] else peer_size[k]
+        sanction[i] += rate * (sanctioned[i] or sanctions[k] > 0) * (observed - sanction[i])

@@ -118,25 +118,15 @@ class Channels:
         self._level()
 
     def update(self, model, seasonal: float) -> None:
-        """Admissions, delayed discharges and vacancies of every ICS this month."""
+        """Admissions, delayed discharges and vacancies of every ICS this month (one compiled loop, ``_update``)."""
         orgs, p = model.orgs, model.p
-        n = orgs.n_systems
-        act = orgs.active
-        shock = _mean_by_system(orgs.shock, act, orgs.system, n)
-        pressure = _mean_by_system(orgs.pressure, act, orgs.system, n)
-        need = 1.0 + DEPRIVATION_NEED * model.deprivation
-        self.admissions[:] = (ADMISSIONS_REFERENCE * need * (1.0 + seasonal + shock)
-                              * (1.0 - p["prevention_gain"] * (self.capability[PREVENTION] - CAPABILITY_REFERENCE)))
-        support = act & orgs.discharge_support
-        cash = orgs.budget / np.maximum(orgs.base_budget, 1e-12)
-        supply = _mean_by_system(orgs.capacity * cash, support, orgs.system, n, empty=SUPPLY_REFERENCE)
-        supply = supply / SUPPLY_REFERENCE * np.maximum(
-            1.0 + p["flow_gain"] * (self.capability[FLOW] - CAPABILITY_REFERENCE), 0.1)
-        ratio = (self.admissions / ADMISSIONS_REFERENCE) / np.maximum(supply, 1e-6)
-        self.delayed_days[:] = DELAYS_REFERENCE * ratio ** 2
-        self.vacancy_rate[:] = np.clip(VACANCY_REFERENCE * (0.5 + pressure)
-                                       * (1.0 - p["workforce_gain"] * (self.capability[WORKFORCE] - CAPABILITY_REFERENCE)),
-                                       0.0, 0.5)
+        _update(system=orgs.system, active=orgs.active, shock=orgs.shock, pressure=orgs.pressure,
+                capacity=orgs.capacity, budget=orgs.budget, base_budget=orgs.base_budget,
+                discharge_support=orgs.discharge_support, deprivation=model.deprivation, seasonal=seasonal,
+                flow=self.capability[FLOW], workforce=self.capability[WORKFORCE],
+                prevention=self.capability[PREVENTION], prevention_gain=p["prevention_gain"],
+                flow_gain=p["flow_gain"], workforce_gain=p["workforce_gain"], admissions=self.admissions,
+                delayed_days=self.delayed_days, vacancy_rate=self.vacancy_rate)
 
     def system_outcome(self, orgs) -> np.ndarray:
         """Population measure of each ICS in [0, 1] (see the module docstring)."""
@@ -163,19 +153,39 @@ def _system_outcome(admissions, delayed_days, budget, active, true_performance, 
         outcome[s] = (admissions_index + delays_index + quality) / 3.0
 
 
-def _mean_by_system(values, mask, system, n, empty: float = 0.0) -> np.ndarray:
-    """Mean of ``values`` over the organisations in ``mask``, per ICS (``empty`` where there are none)."""
-    mean = np.empty(n)
-    _means(values=values, mask=mask, system=system, empty=float(empty), mean=mean)
-    return mean
-
-
 @njit(cache=True)
-def _means(values, mask, system, empty, mean):
-    total = np.zeros(mean.size)
-    count = np.zeros(mean.size)
-    for i in range(values.size):
-        total[system[i]] += values[i] * mask[i]
-        count[system[i]] += mask[i]
-    for s in range(mean.size):
-        mean[s] = total[s] / count[s] if count[s] > 0 else empty
+def _update(system, active, shock, pressure, capacity, budget, base_budget, discharge_support, deprivation,
+            seasonal, flow, workforce, prevention, prevention_gain, flow_gain, workforce_gain, admissions,
+            delayed_days, vacancy_rate):
+    """Per ICS: admissions follow need (deprivation), winter and the mean shock of its active organisations,
+    less what prevention capability above the reference avoids; delayed discharges rise with the square of
+    admissions over discharge support (the mean capacity of its active councils and community trusts, cut
+    by budget cuts; the reference supply where it has none), raised by flow capability; the vacancy rate
+    rises with its mean pressure and falls with workforce capability (at most 0.5)."""
+    n = admissions.size
+    shock_total = np.zeros(n)
+    pressure_total = np.zeros(n)
+    n_active = np.zeros(n)
+    supply_total = np.zeros(n)
+    n_support = np.zeros(n)
+    for i in range(system.size):
+        s = system[i]
+        shock_total[s] += shock[i] * active[i]
+        pressure_total[s] += pressure[i] * active[i]
+        n_active[s] += active[i]
+        support = active[i] and discharge_support[i]
+        supply_total[s] += capacity[i] * (budget[i] / max(base_budget[i], 1e-12)) * support
+        n_support[s] += support
+    for s in range(n):
+        mean_shock = shock_total[s] / n_active[s] if n_active[s] > 0 else 0.0
+        mean_pressure = pressure_total[s] / n_active[s] if n_active[s] > 0 else 0.0
+        supply = supply_total[s] / n_support[s] if n_support[s] > 0 else SUPPLY_REFERENCE
+        need = 1.0 + DEPRIVATION_NEED * deprivation[s]
+        admissions[s] = (ADMISSIONS_REFERENCE * need * (1.0 + seasonal + mean_shock)
+                         * (1.0 - prevention_gain * (prevention[s] - CAPABILITY_REFERENCE)))
+        supply = supply / SUPPLY_REFERENCE * max(1.0 + flow_gain * (flow[s] - CAPABILITY_REFERENCE), 0.1)
+        ratio = (admissions[s] / ADMISSIONS_REFERENCE) / max(supply, 1e-6)
+        delayed_days[s] = DELAYS_REFERENCE * (ratio * ratio)
+        vacancy = (VACANCY_REFERENCE * (0.5 + mean_pressure)
+                   * (1.0 - workforce_gain * (workforce[s] - CAPABILITY_REFERENCE)))
+        vacancy_rate[s] = min(max(vacancy, 0.0), 0.5)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import mesa
 import numpy as np
+from numba import njit
 
 #: kinds that sit at the ICB/ICP table and tie to one another
 TABLE_KINDS = ("icb", "acute", "mental_health", "community", "ambulance", "local_authority", "vcse_alliance")
@@ -112,18 +113,14 @@ class Organisation(mesa.Agent):
           readiness to game).
         """
         o, p, b = model.orgs, model.p, model.beliefs
-        pressure = o.pressure[rows]
-        horizon = 1.0 - p["myopia"] * pressure
-        willingness = o.expected_reciprocity[rows] * (1.0 - o.turf[rows])
-        caught = b.inspection[rows] * b.detection[rows] * b.sanction[rows]
-        free_rider_penalty = b.inspection[rows] * b.free_rider[rows] * b.sanction[rows]
-        u = np.empty((rows.size, 3))
-        u[:, 0] = 0.4 + 0.6 * pressure + b.org_stake[rows]
-        u[:, 1] = o.has_partners[rows] * (
-            willingness * (p["collaborative_advantage"] * horizon + o.shared_purpose[rows] + b.system_stake[rows])
-            + free_rider_penalty)
-        u[:, 2] = (b.org_stake[rows] * p["gaming_leverage"] * np.clip(1.0 - 4.0 * caught, 0.0, 1.0)
-                   - (1.0 - p["gaming_propensity"] * o.integrity_gap[rows]) - GAMING_EFFORT_COST)
+        u = np.empty((len(rows), 3))
+        _effort_utilities(rows=np.asarray(rows), pressure=o.pressure, expected_reciprocity=o.expected_reciprocity,
+                          turf=o.turf, has_partners=o.has_partners, shared_purpose=o.shared_purpose,
+                          integrity_gap=o.integrity_gap, inspection=b.inspection, detection=b.detection,
+                          sanction=b.sanction, free_rider=b.free_rider, org_stake=b.org_stake,
+                          system_stake=b.system_stake, myopia=p["myopia"],
+                          collaborative_advantage=p["collaborative_advantage"],
+                          gaming_leverage=p["gaming_leverage"], gaming_propensity=p["gaming_propensity"], u=u)
         return u
 
     @classmethod
@@ -243,6 +240,27 @@ class Organisation(mesa.Agent):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.unique_id} system={self.system} place={self.place}>"
+
+
+@njit(cache=True)
+def _effort_utilities(rows, pressure, expected_reciprocity, turf, has_partners, shared_purpose, integrity_gap,
+                      inspection, detection, sanction, free_rider, org_stake, system_stake, myopia,
+                      collaborative_advantage, gaming_leverage, gaming_propensity, u):
+    """The default utilities (``Organisation.effort_utilities``), one row of ``u`` per organisation in ``rows``."""
+    for r in range(rows.size):
+        i = rows[r]
+        horizon = 1.0 - myopia * pressure[i]     # pressure makes it myopic
+        willingness = expected_reciprocity[i] * (1.0 - turf[i])
+        caught = inspection[i] * detection[i] * sanction[i]
+        free_rider_penalty = inspection[i] * free_rider[i] * sanction[i]
+        deterrence = 1.0 - 4.0 * caught
+        deterrence = 0.0 if deterrence < 0.0 else (1.0 if deterrence > 1.0 else deterrence)
+        u[r, 0] = 0.4 + 0.6 * pressure[i] + org_stake[i]
+        u[r, 1] = has_partners[i] * (
+            willingness * (collaborative_advantage * horizon + shared_purpose[i] + system_stake[i])
+            + free_rider_penalty)
+        u[r, 2] = (org_stake[i] * gaming_leverage * deterrence
+                   - (1.0 - gaming_propensity * integrity_gap[i]) - GAMING_EFFORT_COST)
 
 
 _ALL_LOCAL = TABLE_KINDS + PLACE_KINDS

@@ -230,10 +230,24 @@ class NHSEOverseer(Regulator):
 
 def free_riders(orgs) -> np.ndarray:
     """Bodies putting under half their ICS's mean share of capacity into joint work (visible to partners)."""
-    active = orgs.active
-    n_in_system = np.maximum(np.bincount(orgs.system, weights=active, minlength=orgs.n_systems), 1)
-    mean = np.bincount(orgs.system, weights=orgs.effort_joint * active, minlength=orgs.n_systems) / n_in_system
-    return active & (orgs.effort_joint < 0.5 * mean[orgs.system])
+    return _free_riders(system=orgs.system, active=orgs.active, effort_joint=orgs.effort_joint,
+                        n_systems=orgs.n_systems)
+
+
+@njit(cache=True)
+def _free_riders(system, active, effort_joint, n_systems):
+    """The mean share of capacity the active bodies of each ICS put into joint work (over at least one
+    body), then the active bodies under half their ICS's mean."""
+    total = np.zeros(n_systems)
+    count = np.zeros(n_systems)
+    for i in range(system.size):
+        total[system[i]] += effort_joint[i] * active[i]
+        count[system[i]] += active[i]
+    free_riding = np.zeros(system.size, dtype=np.bool_)
+    for i in range(system.size):
+        mean = total[system[i]] / max(count[system[i]], 1.0)
+        free_riding[i] = active[i] and effort_joint[i] < 0.5 * mean
+    return free_riding
 
 
 def quartiles(score: np.ndarray, rng: np.random.Generator, cap: np.ndarray | None = None) -> np.ndarray:

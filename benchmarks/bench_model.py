@@ -1,6 +1,6 @@
 """Speed and memory of the ICS model, against Mesa's simplest model, in one run.
 
-    python benchmarks/bench_model.py           # full: 120 months, best of 3
+    python benchmarks/bench_model.py           # full: 120 months, best of 5
     python benchmarks/bench_model.py --quick   # smaller check: 12 months, best of 2
 
 Tiers (each run for the same number of months):
@@ -12,9 +12,23 @@ Tiers (each run for the same number of months):
 
 For each tier the table gives organisations, directed ties, build time, run time
 (best of the rounds, time.perf_counter; each round times every tier and the
-reference in turn), cost per organisation-month
-(run time / (organisations x months)), and the growth of that cost from the
-previous tier. Memory is measured apart from the timed passes, two ways:
+reference in turn), ``spread`` (its slowest round over its best), cost per
+organisation-month (run time / (organisations x months)), and the growth of that
+cost from the previous tier.
+
+Machine noise: on a shared machine the speed of memory-bound work moves a lot
+from one second to the next (on the 2-core machine of README.md's figures a
+fixed NumPy workload took from 1x to 2.5x its best time within seconds, with the
+other core idle and no steal time: the contention is outside the virtual
+machine). The tiers' tie-level loops are memory-bound and feel it more than
+Mesa's reference (small, cache-resident Python objects), so a best-of-3 can land
+in a slow patch for one tier and not for the reference: that is why England from
+real data once measured 0.54 s and once 0.36 s for the same work. Neither the
+order of the tiers nor the memory or garbage left by the previous tier changes
+its time (interleaved checks: e after e, after c and after the reference all
+0.35 s at best). So the rounds are five by default, and ``noise`` times a fixed
+NumPy workload at the start of each round: its slowest round over its best says
+how much the machine moved during the run. Memory is measured apart from the timed passes, two ways:
 ``traced`` is the tracemalloc peak of build + run (Python and NumPy
 allocations; numba's compiled kernels allocate outside it) and ``RSS+`` is the
 rise of the peak resident set size over the same build + run, in a fresh
@@ -126,6 +140,7 @@ class Result:
     traced_mb: float
     rss_mb: float
     cpu_s: float = float("nan")   # process CPU time of the run (less sensitive to other load)
+    spread: float = float("nan")  # slowest round's run time over the best
 
     @property
     def cost(self) -> float:
@@ -150,19 +165,35 @@ def time_once(key: str, months: int) -> tuple[float, float, int, int]:
     return t1 - t0, t2 - t1, c2 - c1, *size
 
 
-def time_all(keys: list[str], months: dict[str, int], repeats: int) -> dict[str, tuple]:
-    """Best build and run time of each model over ``repeats`` rounds.
+def noise_probe() -> float:
+    """Time of a fixed, memory-bound NumPy workload (about 0.05 s on a quiet machine)."""
+    rng = np.random.default_rng(0)
+    x, y = rng.random(500_000), rng.random(500_000)
+    where = rng.integers(0, x.size, x.size)
+    out = np.empty_like(x)
+    t0 = time.perf_counter()
+    for _ in range(10):
+        np.add(x, y, out=out)
+        np.take(x, where, out=out)
+    return time.perf_counter() - t0
+
+
+def time_all(keys: list[str], months: dict[str, int], repeats: int) -> tuple[dict[str, tuple], list[float]]:
+    """Best build and run time of each model over ``repeats`` rounds, each tier's run times,
+    and the noise probe's time in each round.
 
     The rounds go through all models in turn, so that a burst of load on a
     shared machine hits the reference and the tiers alike.
     """
     best: dict[str, list] = {}
+    probes = []
     for _ in range(repeats):
+        probes.append(noise_probe())
         for key in keys:
             build, run, cpu, orgs, ties = time_once(key, months[key])
-            old = best.get(key, [float("inf")] * 3 + [orgs, ties])
-            best[key] = [min(old[0], build), min(old[1], run), min(old[2], cpu), orgs, ties]
-    return {k: tuple(v) for k, v in best.items()}
+            old = best.get(key, [float("inf")] * 3 + [orgs, ties, []])
+            best[key] = [min(old[0], build), min(old[1], run), min(old[2], cpu), orgs, ties, old[5] + [run]]
+    return {k: tuple(v) for k, v in best.items()}, probes
 
 
 def traced_peak_mb(key: str, months: int) -> float:
@@ -218,15 +249,16 @@ def rss_rise_mb(key: str, months: int) -> float:
     return float(json.loads(out.stdout.strip().splitlines()[-1])["rss_mb"])
 
 
-def measure(keys: list[str], months: dict[str, int], repeats: int) -> list[Result]:
-    timed = time_all(keys, months, repeats)
+def measure(keys: list[str], months: dict[str, int], repeats: int) -> tuple[list[Result], list[float]]:
+    timed, probes = time_all(keys, months, repeats)
     results = []
     for key in keys:
-        build, run, cpu, orgs, ties = timed[key]
+        build, run, cpu, orgs, ties, runs = timed[key]
         label = f"Mesa coin model, {MESA_AGENTS} agents" if key == "ref" else TIERS[key][0]
         results.append(Result(key, label, orgs, ties, build, run, months[key],
-                              traced_peak_mb(key, months[key]), rss_rise_mb(key, months[key]), cpu))
-    return results
+                              traced_peak_mb(key, months[key]), rss_rise_mb(key, months[key]), cpu,
+                              max(runs) / run))
+    return results, probes
 
 
 # --------------------------------------------------------------------- report
@@ -245,11 +277,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="12 months, 2 repeats, 20 Mesa steps (a smoke check)")
     ap.add_argument("--months", type=int, default=None, help="months per tier (default 120; 12 with --quick)")
-    ap.add_argument("--repeats", type=int, default=None, help="timed rounds, best taken (default 3; 2 with --quick)")
+    ap.add_argument("--repeats", type=int, default=None, help="timed rounds, best taken (default 5; 2 with --quick)")
     ap.add_argument("--rss-child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     months = args.months or (12 if args.quick else 120)
-    repeats = args.repeats or (2 if args.quick else 3)
+    repeats = args.repeats or (2 if args.quick else 5)
     if months < 1 or repeats < 1:
         ap.error("--months and --repeats must be >= 1")
     if args.rss_child:
@@ -265,22 +297,25 @@ def main(argv: list[str] | None = None) -> int:
     print(f"warm-up (numba kernels compiled or loaded from cache; excluded below): {warm_up():.2f} s")
     print()
 
-    ref, *results = measure(["ref", *TIERS], {"ref": mesa_steps, **{k: months for k in TIERS}}, repeats)
+    (ref, *results), probes = measure(["ref", *TIERS], {"ref": mesa_steps, **{k: months for k in TIERS}}, repeats)
 
-    head = (f"{'tier':<4} {'model':<31} {'orgs':>5} {'ties':>6} {'build s':>7} {'run s':>6} "
+    head = (f"{'tier':<4} {'model':<31} {'orgs':>5} {'ties':>6} {'build s':>7} {'run s':>6} {'spread':>6} "
             f"{'us/org-month':>12} {'traced MiB':>10} {'RSS+ MiB':>8} {'growth':>6} {'vs Mesa':>7}")
     print(head)
     print("-" * len(head))
     prev = None
     for r in results:
         growth = f"{r.cost / prev.cost:.2f}x" if prev is not None and r.key != "c*" else ""
-        print(f"{r.key:<4} {r.label:<31} {r.orgs:>5} {r.ties:>6} {r.build_s:>7.3f} {r.run_s:>6.3f} "
+        print(f"{r.key:<4} {r.label:<31} {r.orgs:>5} {r.ties:>6} {r.build_s:>7.3f} {r.run_s:>6.3f} {r.spread:>5.2f}x "
               f"{1e6 * r.cost:>12.2f} {r.traced_mb:>10.1f} {r.rss_mb:>8.1f} {growth:>6} {r.cost / ref.cost:>7.2f}")
         if r.key != "c*":
             prev = r
-    print(f"{'ref':<4} {ref.label:<31} {ref.orgs:>5} {'-':>6} {ref.build_s:>7.3f} {ref.run_s:>6.3f} "
+    print(f"{'ref':<4} {ref.label:<31} {ref.orgs:>5} {'-':>6} {ref.build_s:>7.3f} {ref.run_s:>6.3f} {ref.spread:>5.2f}x "
           f"{1e6 * ref.cost:>12.2f} {ref.traced_mb:>10.1f} {ref.rss_mb:>8.1f} {'':>6} {1.0:>7.2f}")
     print(f"     (ref: run s is for {mesa_steps} steps; its cost is us per agent-step)")
+    print(f"noise: a fixed NumPy workload took {1e3 * min(probes):.0f}-{1e3 * max(probes):.0f} ms over the rounds "
+          f"(slowest {max(probes) / min(probes):.2f}x the best; well above 1 means the machine's speed moved "
+          f"during the run and the ratios below are less certain)")
     print()
 
     by = {r.key: r for r in results}
