@@ -61,6 +61,17 @@ MODEL_METRICS: dict[str, str] = {
     "org_stake": "Mean believed stake of an organisation's own published score, over providers in league tables",
 }
 
+#: which way is better for the metrics where that is not in doubt (+1 higher, -1 lower); the
+#: rest (e.g. the shares at each level, inspections, beliefs) describe rather than judge
+BETTER: dict[str, int] = {
+    "trust_mean": +1, "collaboration_index": +1, "joint_projects": +1, "capability": +1,
+    "capability_flow": +1, "capability_workforce": +1, "capability_prevention": +1, "system_outcome": +1,
+    "org_performance": +1, "council_vcse_inclusion": +1, "shared_purpose": +1,
+    "turf_mean": -1, "gaming_share": -1, "gaming_gap": -1, "emergency_admissions": -1,
+    "delayed_discharge_days": -1, "vacancy_rate": -1, "compliance_burden": -1, "pressure_mean": -1,
+}
+assert set(BETTER) <= set(MODEL_METRICS)
+
 AGENT_COLUMNS = ("kind", "system", "place", "turf", "trust_given", "trust_received", "voice",
                  "pressure", "true_performance", "reported_performance", "segment", "joint_work_share",
                  "gaming_share", "in_plan", "shared_purpose")

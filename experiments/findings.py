@@ -16,14 +16,19 @@ module answers from the stored runs, without a word written by hand:
   another, e.g. system outcome against organisational performance).
 
 Whether a higher value is better depends on the metric (more trust is good,
-more turf or gaming is not), so the sentences say "highest" and "lowest"
-and leave the judgement to the reader.
+more turf or gaming is not), so the sentences on each metric say "highest"
+and "lowest" and leave the judgement to the reader. A trade-off is a
+judgement, so it is stated only for metrics whose better direction is not in
+doubt (``abm.metrics.BETTER``): the leader on the anchor is compared with the
+best level on the other metric, the lowest where lower is better.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from abm.metrics import BETTER
 
 from . import analysis
 from .store import Results
@@ -101,16 +106,17 @@ def _interval(low: float, high: float) -> str:
     return f"95% CI {low:+.3f} to {high:+.3f}"
 
 
-def _clear(contrasts: pd.DataFrame, metric: str) -> bool:
-    """Is the highest level on ``metric`` distinguishable (95%) from the reference or, if it is
-    the reference, from the next level?"""
-    c = contrasts[contrasts["metric"] == metric].dropna(subset=["mean"]).sort_values("mean", ascending=False)
+def _clear(contrasts: pd.DataFrame, metric: str, sign: int = 1) -> bool:
+    """Is the highest level on ``metric`` (the lowest, with ``sign`` -1) distinguishable (95%) from
+    the reference or, if it is the reference, from the next level?"""
+    c = contrasts[contrasts["metric"] == metric].dropna(subset=["mean"]).sort_values("mean", ascending=sign < 0)
     if len(c) < 2:
         return False
     top = c.iloc[0]
+    low, high = ("diff_ci_low", "diff_ci_high") if sign > 0 else ("diff_ci_high", "diff_ci_low")
     if top["level"] != top["reference"]:
-        return bool(top["diff_ci_low"] > 0)
-    return bool(c.iloc[1]["diff_ci_high"] < 0)
+        return bool(sign * top[low] > 0)
+    return bool(sign * c.iloc[1][high] < 0)
 
 
 def findings(contrasts: pd.DataFrame, descriptions: dict[str, str] | None = None, factor: str = "regime",
@@ -147,19 +153,26 @@ def findings(contrasts: pd.DataFrame, descriptions: dict[str, str] | None = None
         if spread < 0.01 * scale:
             sentence += " The levels differ by less than 1% of the value: practically the same."
         out.append(sentence)
-    anchor = next((m for m in trade_off_with if m in leaders), next(iter(leaders), None))
-    if anchor is not None and not _clear(contrasts, anchor):
-        out.append(f"No {factor} clearly leads on {anchor}: the highest is not distinguishable from "
+    anchor = next((m for m in trade_off_with if m in leaders),
+                  next((m for m in leaders if m in BETTER), None))
+    if anchor is not None and not _clear(contrasts, anchor, BETTER.get(anchor, 1)):
+        out.append(f"No {factor} clearly leads on {anchor}: the best level is not distinguishable from "
                    f"{contrasts['reference'].iloc[0]} "
                    "at 95%, so no trade-off against it is stated.")
     elif anchor is not None:
-        lead = leaders[anchor]["level"]
-        for metric, top in leaders.items():
-            if metric == anchor or top["level"] == lead or not _clear(contrasts, metric):
+        a = contrasts[contrasts["metric"] == anchor].dropna(subset=["mean"]).set_index("level")["mean"]
+        lead = a.idxmax() if BETTER.get(anchor, 1) > 0 else a.idxmin()
+        for metric in leaders:
+            sign = BETTER.get(metric)
+            if metric == anchor or sign is None or not _clear(contrasts, metric, sign):
                 continue
-            c = contrasts[contrasts["metric"] == metric].set_index("level")
-            gap = c.loc[lead, "mean"] - top["mean"]
-            out.append(f"Trade-off: {lead} leads on {anchor} but not on {metric}, where {top['level']} is highest; "
+            c = contrasts[contrasts["metric"] == metric].dropna(subset=["mean"]).set_index("level")
+            best = c["mean"].idxmax() if sign > 0 else c["mean"].idxmin()
+            if best == lead or lead not in c.index:
+                continue
+            gap = c.loc[lead, "mean"] - c.loc[best, "mean"]
+            out.append(f"Trade-off: {lead} leads on {anchor} but not on {metric}, where {best} is "
+                       f"{'highest' if sign > 0 else 'lowest (lower is better)'}; "
                        f"{lead} is {abs(gap):.3f} {'lower' if gap < 0 else 'higher'} there "
-                       f"({_num(c.loc[lead, 'mean'])} against {_num(top['mean'])}).")
+                       f"({_num(c.loc[lead, 'mean'])} against {_num(c.loc[best, 'mean'])}).")
     return out

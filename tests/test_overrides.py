@@ -150,6 +150,32 @@ def test_findings_name_a_trade_off():
     assert any(s.startswith("Trade-off: a leads on system_outcome but not on org_performance") for s in sentences)
 
 
+def _contrasts(table: dict[str, dict[str, float]]) -> pd.DataFrame:
+    rows = []
+    for metric, values in table.items():
+        for level, mean in values.items():
+            ref = level == "b"
+            diff = None if ref else mean - values["b"]
+            rows.append({"metric": metric, "level": level, "mean": mean, "reference": "b",
+                         "difference": diff, "diff_ci_low": None if ref else diff - 0.01,
+                         "diff_ci_high": None if ref else diff + 0.01})
+    return pd.DataFrame(rows).astype({"difference": float, "diff_ci_low": float, "diff_ci_high": float})
+
+
+def test_trade_offs_judge_each_metric_in_its_own_direction():
+    # a leads on the system outcome; more turf is worse, so a's lower turf is no trade-off...
+    sentences = findings.findings(_contrasts({"system_outcome": {"a": 0.6, "b": 0.5},
+                                              "turf_mean": {"a": 0.3, "b": 0.4},
+                                              "inspections": {"a": 2.0, "b": 9.0}}))
+    assert not any(s.startswith("Trade-off") for s in sentences)
+    # ...but higher turf is, stated against the lowest level; a count like inspections is never judged
+    sentences = findings.findings(_contrasts({"system_outcome": {"a": 0.6, "b": 0.5},
+                                              "turf_mean": {"a": 0.45, "b": 0.4}}))
+    trade = [s for s in sentences if s.startswith("Trade-off")]
+    assert trade == ["Trade-off: a leads on system_outcome but not on turf_mean, where b is lowest (lower is "
+                     "better); a is 0.050 higher there (0.450 against 0.400)."]
+
+
 def test_parquet_parts_describe_their_columns(sampled):
     part = next((sampled / "metrics").glob("*.parquet"))
     schema = pq.read_schema(part)
