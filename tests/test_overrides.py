@@ -136,20 +136,6 @@ def test_findings_state_leaders_and_what_intervals_cover(sampled):
     assert "Standardised effect sizes (detail)" not in page or "judge effects by the absolute differences" in page
 
 
-def test_findings_name_a_trade_off():
-    rows = []
-    for metric, values in (("system_outcome", {"a": 0.6, "b": 0.5}), ("org_performance", {"a": 0.4, "b": 0.7})):
-        for level, mean in values.items():
-            ref = level == "b"
-            diff = None if ref else mean - values["b"]
-            rows.append({"metric": metric, "level": level, "mean": mean, "reference": "b",
-                         "difference": diff, "diff_ci_low": None if ref else diff - 0.01,
-                         "diff_ci_high": None if ref else diff + 0.01})
-    sentences = findings.findings(pd.DataFrame(rows).astype({"difference": float, "diff_ci_low": float,
-                                                              "diff_ci_high": float}))
-    assert any(s.startswith("Trade-off: a leads on system_outcome but not on org_performance") for s in sentences)
-
-
 def _contrasts(table: dict[str, dict[str, float]]) -> pd.DataFrame:
     rows = []
     for metric, values in table.items():
@@ -160,6 +146,12 @@ def _contrasts(table: dict[str, dict[str, float]]) -> pd.DataFrame:
                          "difference": diff, "diff_ci_low": None if ref else diff - 0.01,
                          "diff_ci_high": None if ref else diff + 0.01})
     return pd.DataFrame(rows).astype({"difference": float, "diff_ci_low": float, "diff_ci_high": float})
+
+
+def test_findings_name_a_trade_off():
+    sentences = findings.findings(_contrasts({"system_outcome": {"a": 0.6, "b": 0.5},
+                                              "org_performance": {"a": 0.4, "b": 0.7}}))
+    assert any(s.startswith("Trade-off: a leads on system_outcome but not on org_performance") for s in sentences)
 
 
 def test_trade_offs_judge_each_metric_in_its_own_direction():
