@@ -443,7 +443,7 @@ def report_markdown(a: dict) -> str:
                      f"({_pct(r['permissive_share'])}) | {_pct(r['permissive_lo'])}-{_pct(r['permissive_hi'])} | "
                      f"{near} | {clear} | {thr} | {r['mean_diff']:+.4f} |")
     if a.get("noise") is not None:
-        lines += ["", "| outcome | samples | seeds each | seed SD of a difference | 1.96 x SD | SD across samples |",
+        lines += ["", "| outcome | samples | seeds each | seed SD of a difference | 1.96 x SD | SD of the mean difference across these samples |",
                   "| --- | --- | --- | --- | --- | --- |"]
         for y, r in a["noise"].iterrows():
             lines.append(f"| {y} | {int(r['samples'])} | {int(r['seeds'])} | {r['seed_sd']:.4f} | {r['threshold']:.4f} | "
