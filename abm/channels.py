@@ -120,7 +120,8 @@ class Channels:
     def update(self, model, seasonal: float) -> None:
         """Admissions, delayed discharges and vacancies of every ICS this month (one compiled loop, ``_update``)."""
         orgs, p = model.orgs, model.p
-        _update(system=orgs.system, active=orgs.active, shock=orgs.shock, pressure=orgs.pressure,
+        _update(system=orgs.system, active=orgs.active, n_active=orgs.active_by_system(), shock=orgs.shock,
+                pressure=orgs.pressure,
                 capacity=orgs.capacity, budget=orgs.budget, base_budget=orgs.base_budget,
                 discharge_support=orgs.discharge_support, deprivation=model.deprivation, seasonal=seasonal,
                 flow=self.capability[FLOW], workforce=self.capability[WORKFORCE],
@@ -154,9 +155,9 @@ def _system_outcome(admissions, delayed_days, budget, active, true_performance, 
 
 
 @njit(cache=True)
-def _update(system, active, shock, pressure, capacity, budget, base_budget, discharge_support, deprivation,
-            seasonal, flow, workforce, prevention, prevention_gain, flow_gain, workforce_gain, admissions,
-            delayed_days, vacancy_rate):
+def _update(system, active, n_active, shock, pressure, capacity, budget, base_budget, discharge_support,
+            deprivation, seasonal, flow, workforce, prevention, prevention_gain, flow_gain, workforce_gain,
+            admissions, delayed_days, vacancy_rate):
     """Per ICS: admissions follow need (deprivation), winter and the mean shock of its active organisations,
     less what prevention capability above the reference avoids; delayed discharges rise with the square of
     admissions over discharge support (the mean capacity of its active councils and community trusts, cut
@@ -165,20 +166,18 @@ def _update(system, active, shock, pressure, capacity, budget, base_budget, disc
     n = admissions.size
     shock_total = np.zeros(n)
     pressure_total = np.zeros(n)
-    n_active = np.zeros(n)
     supply_total = np.zeros(n)
     n_support = np.zeros(n)
     for i in range(system.size):
         s = system[i]
         shock_total[s] += shock[i] * active[i]
         pressure_total[s] += pressure[i] * active[i]
-        n_active[s] += active[i]
         support = active[i] and discharge_support[i]
         supply_total[s] += capacity[i] * (budget[i] / max(base_budget[i], 1e-12)) * support
         n_support[s] += support
     for s in range(n):
-        mean_shock = shock_total[s] / n_active[s] if n_active[s] > 0 else 0.0
-        mean_pressure = pressure_total[s] / n_active[s] if n_active[s] > 0 else 0.0
+        mean_shock = shock_total[s] / n_active[s]        # n_active: active organisations, at least one
+        mean_pressure = pressure_total[s] / n_active[s]
         supply = supply_total[s] / n_support[s] if n_support[s] > 0 else SUPPLY_REFERENCE
         need = 1.0 + DEPRIVATION_NEED * deprivation[s]
         admissions[s] = (ADMISSIONS_REFERENCE * need * (1.0 + seasonal + mean_shock)
