@@ -391,15 +391,14 @@ def cmd_rerun(args) -> int:
 
 
 def cmd_report(args) -> int:
+    from .console import across_ics_table
     from .report import write_report
     from .store import load
 
     metrics = _metrics(args.metrics)
-    load(args.dir)  # a clear error if this is not a results folder
+    results = load(args.dir)  # a clear error if this is not a results folder
     out = write_report(args.dir, metrics)
-    from .console import across_ics_table
-
-    across = across_ics_table(load(args.dir))
+    across = across_ics_table(results)
     if across:
         print(across + "\n")
     print(f"report: {out} (CSV tables beside it)")
