@@ -18,7 +18,13 @@
   ``cart_rules``);
 - switches each benefit and cost of oversight off in turn (its strength set
   to 0) on the same samples and seeds, and reports how the shares change
-  (``switch_off_plan``, ``switch_off_table``).
+  (``switch_off_plan``, ``switch_off_table``);
+- reads who leads against what joint work has built in the permissive run
+  (its mean channel capability): a channel's level is stock / (stock + H),
+  so a unit more joint output raises it by (1 - level)^2 / H, a 36th as much
+  at 0.9 as at 0.4. Benefits of oversight that act through joint output can
+  only move the shares where capability is unsaturated
+  (``capability_bands``, ``switch_off_by_capability``).
 
 Command line::
 
@@ -43,6 +49,11 @@ import pandas as pd
 #: outcomes compared, and which direction is better (+1 higher, -1 lower)
 OUTCOMES: dict[str, int] = {"system_outcome": +1, "collaboration_index": +1,
                             "org_performance": +1, "gaming_gap": -1}
+#: what joint work has built (mean channel capability, 0-1), read beside the outcomes: its value saturates
+MEDIATORS = ("capability",)
+#: bands of the permissive run's capability for ``capability_bands``
+CAPABILITY_BANDS = (0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 1.0)
+SATURATED = 0.8                          # capability above which ``switch_off_by_capability`` calls joint work saturated
 WINDOW = (61, 120)                       # months averaged (inclusive)
 REGIMES = ("top_down", "permissive")
 Z95 = 1.959963984540054
@@ -377,6 +388,45 @@ def switch_off_table(base: pd.DataFrame, switched: dict[str, pd.DataFrame],
     return pd.DataFrame(rows).set_index("mechanism")
 
 
+def capability_bands(pairs: pd.DataFrame, bands=CAPABILITY_BANDS,
+                     outcomes=("system_outcome", "collaboration_index")) -> pd.DataFrame:
+    """Per band of the permissive run's capability: samples, share where top_down leads, mean differences.
+
+    ``pairs`` needs ``capability_permissive`` and ``capability_top_down`` (``load_pairs`` reads them).
+    """
+    labels = [f"{lo:g}-{hi:g}" for lo, hi in zip(bands[:-1], bands[1:])]
+    band = pd.cut(pairs["capability_permissive"], list(bands), labels=labels, include_lowest=True)
+    rows = []
+    for label, group in pairs.groupby(band, observed=True):
+        row = {"band": label, "n": len(group),
+               "capability_top_down": float(group["capability_top_down"].mean())}
+        for y in outcomes:
+            leads = top_down_leads(group, y)
+            row[f"{y}_top_down_share"] = float(leads.mean())
+            row[f"{y}_mean_diff"] = float(group[y].mean())
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("band")
+
+
+def switch_off_by_capability(base: pd.DataFrame, switched: dict[str, pd.DataFrame], saturated: float = SATURATED,
+                             y: str = "system_outcome") -> pd.DataFrame:
+    """Change in the mean difference in ``y`` (off - on, 95% half-width) where the permissive run's
+    capability is at most ``saturated`` and where it is above."""
+    rows = []
+    for label, frame in switched.items():
+        merged = base.merge(frame[["sample", "seed", y]], on=["sample", "seed"], suffixes=("", "_off"))
+        change = merged[f"{y}_off"] - merged[y]
+        high = merged["capability_permissive"] > saturated
+        row = {"mechanism": label}
+        for name, part in (("unsaturated", change[~high]), ("saturated", change[high])):
+            n = len(part)
+            row[f"{name}_n"] = n
+            row[f"{name}_change"] = float(part.mean()) if n else float("nan")
+            row[f"{name}_ci"] = Z95 * float(part.std(ddof=1)) / math.sqrt(n) if n > 1 else float("nan")
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("mechanism")
+
+
 # ---------------------------------------------------------------------------- loading
 def sampled_factors(results) -> list[str]:
     """The sampled parameters of a results store (its factors except regime)."""
@@ -389,7 +439,8 @@ def load_pairs(path, factors: list[str] | None = None, window=WINDOW) -> tuple[p
 
     res = load(path)
     factors = factors or sampled_factors(res)
-    return paired_differences(time_averaged(res, window), factors), factors
+    outcomes = tuple(OUTCOMES) + MEDIATORS
+    return paired_differences(time_averaged(res, window, outcomes), factors, outcomes), factors
 
 
 def analyse(main: str | Path, noise: str | Path | None = None, switch_offs: str | Path | None = None,
@@ -418,6 +469,8 @@ def analyse(main: str | Path, noise: str | Path | None = None, switch_offs: str 
                 switched[label] = frame
         if switched:
             out["switch_offs"] = switch_off_table(pairs, switched)
+            out["switch_offs_by_capability"] = switch_off_by_capability(pairs, switched)
+    out["capability_bands"] = capability_bands(pairs)
     return out
 
 
@@ -465,6 +518,15 @@ def report_markdown(a: dict) -> str:
                   "| leaf rule | samples | mean diff | top_down leads |", "| --- | --- | --- | --- |"]
         for _, r in c["leaves"].sort_values("mean_diff").iterrows():
             lines.append(f"| {r['rule']} | {int(r['samples'])} | {r['mean_diff']:+.4f} | {_pct(r['top_down_share'])} |")
+    if "capability_bands" in a:
+        lines += ["", "Who leads, by what joint work has built in the permissive run (mean channel capability, "
+                      "months 61-120):", "",
+                  "| permissive capability | samples | top_down capability | system outcome: top_down leads | mean diff "
+                  "| collaboration: top_down leads | mean diff |", "| --- | --- | --- | --- | --- | --- | --- |"]
+        for band, r in a["capability_bands"].iterrows():
+            lines.append(f"| {band} | {int(r['n'])} | {r['capability_top_down']:.3f} | "
+                         f"{_pct(r['system_outcome_top_down_share'])} | {r['system_outcome_mean_diff']:+.4f} | "
+                         f"{_pct(r['collaboration_index_top_down_share'])} | {r['collaboration_index_mean_diff']:+.4f} |")
     if "switch_offs" in a:
         t = a["switch_offs"]
         lines += ["", "| mechanism switched off | side | parameter = | samples | system outcome: top_down leads, on -> off "
@@ -480,6 +542,14 @@ def report_markdown(a: dict) -> str:
                 f"{_pct(r['ci_td_on'])} -> {_pct(r['ci_td_off'])} | "
                 f"{int(r['ci_flips_to_td'])} / {int(r['ci_flips_to_pm'])} | "
                 f"{r['ci_mean_diff_change']:+.4f} ± {r['ci_change_ci']:.4f} |")
+    if "switch_offs_by_capability" in a:
+        lines += ["", f"Change in the system-outcome difference when each is switched off, where the permissive "
+                      f"run's capability is at most {SATURATED:g} (joint work unsaturated) and above it:", "",
+                  "| mechanism switched off | unsaturated: samples | change (95% CI) | saturated: samples | change (95% CI) |",
+                  "| --- | --- | --- | --- | --- |"]
+        for m, r in a["switch_offs_by_capability"].iterrows():
+            lines.append(f"| {m} | {int(r['unsaturated_n'])} | {r['unsaturated_change']:+.4f} ± {r['unsaturated_ci']:.4f} | "
+                         f"{int(r['saturated_n'])} | {r['saturated_change']:+.4f} ± {r['saturated_ci']:.4f} |")
     return "\n".join(lines)
 
 

@@ -83,8 +83,9 @@ def test_analysis_end_to_end(tiny):
     pairs, factors = ex.load_pairs(root / "main", window=WINDOW)
     assert factors == ["pressure", "steer_strength", "gaming_propensity"]
     assert len(pairs) == exp.samples
-    for y in ex.OUTCOMES:
+    for y in (*ex.OUTCOMES, *ex.MEDIATORS):
         assert np.allclose(pairs[y], pairs[f"{y}_top_down"] - pairs[f"{y}_permissive"])
+    assert ex.capability_bands(pairs)["n"].sum() == exp.samples
     extra, _ = ex.load_pairs(root / "noise", factors, window=WINDOW)
     assert set(extra["sample"]) == {0, 2} and len(extra) == 4
     noise = ex.seed_noise(pd.concat([pairs[pairs["sample"].isin(extra["sample"])], extra]))
@@ -98,6 +99,8 @@ def test_analysis_end_to_end(tiny):
     table = ex.switch_off_table(pairs, {"gaming": off})
     assert table.loc["gaming", "n"] == 3 and table.loc["gaming", "parameter"] == "gaming_propensity"
     assert -1 <= table.loc["gaming", "so_change"] <= 1
+    split = ex.switch_off_by_capability(pairs, {"gaming": off})
+    assert split.loc["gaming", "unsaturated_n"] + split.loc["gaming", "saturated_n"] == 3
 
 
 def test_wilson_interval():
@@ -152,3 +155,24 @@ def test_a_bad_region_is_a_one_line_error_with_exit_2(capsys):
     assert ex.main(["run-switch-offs", "experiments/regime_exploration.toml", "--region", "pressure~1"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: --region") and "\n" not in err
+
+
+def test_capability_bands_and_switch_offs_split_by_saturation():
+    """Synthetic pairs: top_down leads only in the top band; a switch-off moves only the unsaturated samples."""
+    cap = np.array([0.1, 0.2, 0.45, 0.6, 0.85, 0.95, 0.97, 0.99])
+    pairs = pd.DataFrame({"sample": range(8), "seed": 1, "capability_permissive": cap,
+                          "capability_top_down": cap - 0.1,
+                          "system_outcome": [-0.05, -0.04, -0.03, -0.02, -0.01, 0.01, 0.02, -0.001],
+                          "collaboration_index": -0.1})
+    bands = ex.capability_bands(pairs)
+    assert list(bands.index) == ["0-0.3", "0.3-0.5", "0.5-0.7", "0.8-0.9", "0.9-1"]
+    assert bands["n"].sum() == 8 and bands.loc["0.9-1", "n"] == 3
+    assert bands.loc["0.9-1", "system_outcome_top_down_share"] == pytest.approx(2 / 3)
+    assert bands.loc["0-0.3", "system_outcome_top_down_share"] == 0
+    assert bands.loc["0-0.3", "system_outcome_mean_diff"] == pytest.approx(-0.045)
+    assert bands.loc["0-0.3", "capability_top_down"] == pytest.approx(0.05)
+    off = pairs.assign(system_outcome=pairs["system_outcome"] + np.where(cap > ex.SATURATED, 0.0, 0.01))
+    split = ex.switch_off_by_capability(pairs, {"clear steer": off})
+    row = split.loc["clear steer"]
+    assert (row["unsaturated_n"], row["saturated_n"]) == (4, 4)
+    assert row["unsaturated_change"] == pytest.approx(0.01) and row["saturated_change"] == pytest.approx(0.0)
