@@ -4,8 +4,8 @@ Joint projects that partnerships complete build capability in three
 channels, each maturing after its own delay (Repenning & Sterman 2001: the
 payoff of improvement work comes late), decaying by ``capability_decay`` a
 month (staff move on, schemes lapse), and saturating: level = stock /
-(stock + H) with H = ``OUTPUT_AT_HALF`` / ``capability_decay``, so joint
-output sustained at ``OUTPUT_AT_HALF`` per organisation a month holds a
+(stock + H) with H = ``capability_half_output`` / ``capability_decay``, so joint
+output sustained at ``capability_half_output`` per organisation a month holds a
 channel half-way whatever the decay (the decay sets only how fast capability
 follows the output). Capability starts at the ICS's mean prior joint working
 (initial trust between its pairs), held in steady state. The channels'
@@ -58,7 +58,6 @@ DELAYS_REFERENCE = 6.7          # delayed-discharge bed-days per 1,000 people pe
 VACANCY_REFERENCE = 0.08        # NHS vacancy rate (NHS England 2024)
 SUPPLY_REFERENCE = 0.66         # discharge-support capacity of councils and community trusts at default pressure
 CHANNEL_DELAYS = {FLOW: 6, WORKFORCE: 12}   # assumption: months before flow and workforce work matures
-OUTPUT_AT_HALF = 0.001          # assumption: joint output per organisation a month that holds a channel half-way
 CAPABILITY_REFERENCE = 0.4      # assumption: capability behind today's reference figures (about today's prior joint working)
 DEPRIVATION_NEED = 0.5          # assumption: extra need per unit of relative deprivation
 
@@ -96,7 +95,7 @@ class Channels:
     def __init__(self, model):
         p, n = model.p, model.orgs.n_systems
         decay = p["capability_decay"]
-        half = OUTPUT_AT_HALF / decay   # capability_decay >= 0.001 (parameter table)
+        half = p["capability_half_output"] / decay   # capability_decay >= 0.001 (parameter table)
         level0 = np.clip(model.initial_trust_by_system, 0.0, 0.95)
         initial = half * level0 / (1.0 - level0)    # the stock at which the level is the prior joint working
         delays = {**CHANNEL_DELAYS, PREVENTION: p["capability_delay"]}

@@ -57,7 +57,8 @@ def test_the_shipped_experiment_crosses_each_sample_with_both_regimes_on_one_see
     for name in ("pressure", "initial_trust", "initial_turf", "gaming_propensity", "collaborative_advantage",
                  "steer_strength", "convening_strength", "free_rider_deterrence", "improvement_support",
                  "detection_probability", "compliance_load", "turf_scrutiny_weight", "turf_sanction_weight",
-                 "prevention_gain", "flow_gain", "inclusion", "facilitation_budget", "belief_learning_rate"):
+                 "prevention_gain", "flow_gain", "inclusion", "facilitation_budget", "belief_learning_rate",
+                 "capability_half_output"):
         assert exp.factors[name].is_range, name
     for param, _, _ in ex.SWITCH_OFFS.values():
         assert param in exp.factors, param

@@ -588,14 +588,14 @@ class TestCapabilityPipeline:
 
     @pytest.mark.parametrize("decay", [0.01, 0.03, 0.1])
     def test_sustained_output_sets_the_level_whatever_the_decay(self, decay):
-        """Output held at OUTPUT_AT_HALF per organisation a month settles a channel at one half; decay sets only the speed."""
-        half = channels.OUTPUT_AT_HALF / decay
-        pipe = channels.CapabilityPipeline(1, 3, decay, np.zeros(1), half)
+        """Output held at capability_half_output per organisation a month settles a channel at one half; decay sets only the speed."""
+        q = P["capability_half_output"]
+        pipe = channels.CapabilityPipeline(1, 3, decay, np.zeros(1), q / decay)
         for _ in range(3000):
-            pipe.add(np.array([channels.OUTPUT_AT_HALF]))
+            pipe.add(np.array([q]))
         assert_allclose(pipe.level(), [0.5], atol=1e-6)
         for _ in range(3000):
-            pipe.add(np.array([3.0 * channels.OUTPUT_AT_HALF]))
+            pipe.add(np.array([3.0 * q]))
         assert_allclose(pipe.level(), [0.75], atol=1e-6)
 
     def test_initial_stock_is_a_steady_state(self):
@@ -603,6 +603,16 @@ class TestCapabilityPipeline:
         for _ in range(30):
             pipe.add(np.array([0.2, 0.4]) * 0.05)
         assert_allclose(pipe.stock, [0.2, 0.4])
+
+    def test_the_model_reads_capability_half_output(self):
+        """The same joint work holds capability lower when more output is needed to hold it half-way."""
+        levels = {}
+        for q in (0.001, 0.004):
+            m = ICSModel(rng=3, capability_half_output=q, collect_agents=False)
+            assert m.channels.pipelines[0].half == pytest.approx(q / m.p["capability_decay"])
+            m.run_for(36)
+            levels[q] = m.channels.capability.mean()
+        assert levels[0.004] < levels[0.001]
 
 
 def first_month(**params):
