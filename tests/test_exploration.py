@@ -160,20 +160,26 @@ def test_a_bad_region_is_a_one_line_error_with_exit_2(capsys):
 
 def test_capability_bands_and_switch_offs_split_by_saturation():
     """Synthetic pairs: top_down leads only in the top band; a switch-off moves only the unsaturated samples."""
-    cap = np.array([0.1, 0.2, 0.45, 0.6, 0.85, 0.95, 0.97, 0.99])
+    cap = np.array([0.1, 0.2, 0.45, 0.8, 0.85, 0.95, 0.97, 0.99])   # 0.8 is at most SATURATED: unsaturated
     pairs = pd.DataFrame({"sample": range(8), "seed": 1, "capability_permissive": cap,
                           "capability_top_down": cap - 0.1,
                           "system_outcome": [-0.05, -0.04, -0.03, -0.02, -0.01, 0.01, 0.02, -0.001],
-                          "collaboration_index": -0.1})
+                          "collaboration_index": [-0.1, -0.1, -0.2, -0.2, -0.3, 0.1, -0.3, -0.3]})
     bands = ex.capability_bands(pairs)
-    assert list(bands.index) == ["0-0.3", "0.3-0.5", "0.5-0.7", "0.8-0.9", "0.9-1"]
+    assert list(bands.index) == ["0-0.3", "0.3-0.5", "0.7-0.8", "0.8-0.9", "0.9-1"]   # 0.8 falls in 0.7-0.8
     assert bands["n"].sum() == 8 and bands.loc["0.9-1", "n"] == 3
     assert bands.loc["0.9-1", "system_outcome_top_down_share"] == pytest.approx(2 / 3)
     assert bands.loc["0-0.3", "system_outcome_top_down_share"] == 0
     assert bands.loc["0-0.3", "system_outcome_mean_diff"] == pytest.approx(-0.045)
     assert bands.loc["0-0.3", "capability_top_down"] == pytest.approx(0.05)
-    off = pairs.assign(system_outcome=pairs["system_outcome"] + np.where(cap > ex.SATURATED, 0.0, 0.01))
+    assert bands.loc["0.9-1", "collaboration_index_top_down_share"] == pytest.approx(1 / 3)
+    assert bands.loc["0.9-1", "collaboration_index_mean_diff"] == pytest.approx(-0.5 / 3)
+    shift = np.where(cap > ex.SATURATED, 0.0, [0.01, 0.02, 0.03, 0.04, 0, 0, 0, 0])
+    off = pairs.assign(system_outcome=pairs["system_outcome"] + shift)
     split = ex.switch_off_by_capability(pairs, {"clear steer": off})
     row = split.loc["clear steer"]
     assert (row["unsaturated_n"], row["saturated_n"]) == (4, 4)
-    assert row["unsaturated_change"] == pytest.approx(0.01) and row["saturated_change"] == pytest.approx(0.0)
+    assert row["unsaturated_change"] == pytest.approx(0.025) and row["saturated_change"] == pytest.approx(0.0)
+    # half-width of the 95% interval: 1.96 x SD(0.01, 0.02, 0.03, 0.04) / 2
+    assert row["unsaturated_ci"] == pytest.approx(ex.Z95 * np.std([0.01, 0.02, 0.03, 0.04], ddof=1) / 2)
+    assert row["saturated_ci"] == pytest.approx(0.0)
