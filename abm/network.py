@@ -48,6 +48,10 @@ class TieNetwork:
         self.channel_mix = np.divide(mix, total, out=np.full_like(mix, 1.0 / mix.shape[1]), where=total > 0)
         # the order in which an ICB considers pairs for a forum: by ICS, most patient-flow work first
         self.convening_order = np.lexsort((-self.channel_mix[:, 0], self.system_a))
+        # where each ICS's run of pairs starts and ends in that order (an ICB walks only its own)
+        ordered_system = self.system_a[self.convening_order]
+        self.convening_bounds = np.concatenate(([0], np.flatnonzero(np.diff(ordered_system)) + 1,
+                                                [self.n_pairs])).astype(np.int64)
         is_icb = np.zeros(n_orgs, dtype=bool) if is_icb is None else np.asarray(is_icb)
         # the tie from each organisation to its own ICB (-1 where it has none)
         self.to_icb = np.full(n_orgs, -1, dtype=np.int64)
