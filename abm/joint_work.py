@@ -101,18 +101,21 @@ def run_projects(model, draws: np.ndarray, meeting: np.ndarray) -> JointWorkResu
                            unfair, float(acute_weight))
 
 
-@njit(cache=True)
+# error_model="numpy": every division below is guarded (no division by zero can happen), so NumPy's
+# rules give the same numbers as Python's without a zero check on each division (about 6% of the loop).
+@njit(cache=True, error_model="numpy")
 def _projects(a, b, level, trust, joint_work, level_sum, effort_joint, voice, acute, clarity, meeting,
               facilitation, system_a,
               system_b, draws, advantage, overhead, mix, prevention_funding, effort_scale, investment,
               n_orgs, n_systems):
     n_pairs = a.size
     n_channels = mix.shape[1]
-    success = np.zeros(n_pairs, dtype=np.bool_)
-    attempted = np.zeros(n_pairs, dtype=np.bool_)
-    kept_by_a = np.zeros(n_pairs)
-    kept_by_b = np.zeros(n_pairs)
-    share_a = np.zeros(n_pairs)
+    # every pair's entry is written below: no zeroing pass over these arrays first
+    success = np.empty(n_pairs, dtype=np.bool_)
+    attempted = np.empty(n_pairs, dtype=np.bool_)
+    kept_by_a = np.empty(n_pairs)
+    kept_by_b = np.empty(n_pairs)
+    share_a = np.empty(n_pairs)
     inflow = np.zeros((n_channels, n_systems))
     tried = np.zeros(n_orgs)
     won = np.zeros(n_orgs)
@@ -136,8 +139,8 @@ def _projects(a, b, level, trust, joint_work, level_sum, effort_joint, voice, ac
         share_a[k] = s_a
         both = x_a * x_b
         ok = False
+        attempted[k] = both > 0
         if both > 0:
-            attempted[k] = True
             tried[i] += 1.0
             tried[j] += 1.0
             mutual = np.sqrt(both)
@@ -146,12 +149,10 @@ def _projects(a, b, level, trust, joint_work, level_sum, effort_joint, voice, ac
             chance = mutual / (mutual + effort_scale) * balance * (0.3 + 0.7 * mutual_trust)
             ok = draws[k] < chance
         delivered = 1.0 if ok else 0.5
-        if x_b > 0:
-            kept_by_a[k] = min(1.0, effort_joint[j] / max(effort_joint[i], 1e-12)) * delivered
-        if x_a > 0:
-            kept_by_b[k] = min(1.0, effort_joint[i] / max(effort_joint[j], 1e-12)) * delivered
+        kept_by_a[k] = min(1.0, effort_joint[j] / max(effort_joint[i], 1e-12)) * delivered if x_b > 0 else 0.0
+        kept_by_b[k] = min(1.0, effort_joint[i] / max(effort_joint[j], 1e-12)) * delivered if x_a > 0 else 0.0
+        success[k] = ok
         if ok:
-            success[k] = True
             won[i] += 1.0
             won[j] += 1.0
             steer = min(clarity[i], clarity[j])
