@@ -95,7 +95,8 @@ class Regulator(mesa.Agent):
         total = risk.sum()
         if total <= 0:
             return np.zeros(orgs.n)
-        return np.minimum(1.0, self.inspection_budget(model) * n * risk / total)
+        _spread(risk=risk, inspections=self.inspection_budget(model) * n, total=total)
+        return risk
 
     def inspect(self, model) -> None:
         """Inspect, detect gaming and (where it checks them) free-riders; record what each body experiences."""
@@ -119,9 +120,8 @@ class Regulator(mesa.Agent):
     def sanction(self, model, who: np.ndarray, weight: float) -> None:
         """Impose a sanction of the regime's severity on ``who``."""
         orgs = model.orgs
-        who = who & orgs.active
-        orgs.sanctioned |= who
-        orgs.sanction_size[who] += weight * model.regime.sanction_severity
+        _sanction(who=np.asarray(who, dtype=np.bool_), active=orgs.active, sanctioned=orgs.sanctioned, sanction_size=orgs.sanction_size,
+                  size=weight * model.regime.sanction_severity)
 
     def ask(self, model) -> None:
         """Inspectors make no national asks."""
@@ -184,9 +184,9 @@ class NHSEOverseer(Regulator):
         focus = regime.system_focus
         if focus <= 0:
             return
-        free_riding = inspected & free_riders(orgs)
-        caught = free_riding & (rng.random(orgs.n) < focus * p["free_rider_deterrence"])
-        orgs.caught_free_riding |= caught
+        caught = _catch_free_riders(inspected=inspected, free_riding=free_riders(orgs), draw=rng.random(orgs.n),
+                                    chance=focus * p["free_rider_deterrence"],
+                                    caught_free_riding=orgs.caught_free_riding)
         self.sanction(model, caught, 1.0)
 
     def score(self, model) -> np.ndarray:
@@ -302,3 +302,31 @@ def _asks(covered, autonomy, in_support, earned_autonomy, volume, intensive, pre
         relief = 1.0 - earned_autonomy * autonomy[i]
         asks[i] = covered[i] * (volume * relief + intensive * in_support[i])
         steer[i] = covered[i] * prescriptiveness * (volume > 0)
+
+
+@njit(cache=True)
+def _spread(risk, inspections, total):
+    """Turn risk into each body's chance of an inspection, in place: ``inspections`` (the budget x the
+    bodies covered) shared in proportion to risk (``risk / total``), at most 1."""
+    for i in range(risk.size):
+        chance = inspections * risk[i] / total
+        risk[i] = 1.0 if chance > 1.0 else chance
+
+
+@njit(cache=True)
+def _sanction(who, active, sanctioned, sanction_size, size):
+    """Sanction the active bodies among ``who``: mark them and add ``size`` to this month's sanctions."""
+    for i in range(who.size):
+        if who[i] and active[i]:
+            sanctioned[i] = True
+            sanction_size[i] += size
+
+
+@njit(cache=True)
+def _catch_free_riders(inspected, free_riding, draw, chance, caught_free_riding):
+    """Inspected free-riders caught (each with ``chance``, by its ``draw``); added to ``caught_free_riding``."""
+    caught = np.zeros(inspected.size, dtype=np.bool_)
+    for i in range(inspected.size):
+        caught[i] = inspected[i] and free_riding[i] and draw[i] < chance
+        caught_free_riding[i] |= caught[i]
+    return caught
