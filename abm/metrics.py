@@ -431,25 +431,37 @@ def _tie_sums(a, b, trust, level, active, inclusion, n_orgs):
     received = np.zeros(n_orgs)
     n_given = np.zeros(n_orgs)
     n_received = np.zeros(n_orgs)
+    by_organisation = n_orgs > 0
     for k in range(a.size):
-        for side in range(2):
-            e = 2 * k + side
-            if not active[e]:
-                continue
+        i = a[k]
+        j = b[k]
+        e = 2 * k          # i -> j (a pair's level is held on this tie too)
+        if active[e]:
             t = trust[e]
             trust_sum += t
             n_active += 1
-            if side == 0:
-                counts[level[e]] += 1
+            counts[level[e]] += 1
             if inclusion[e]:
                 incl_sum += level[e]
                 incl_n += 1
-            if n_orgs > 0:
-                source, target = (a[k], b[k]) if side == 0 else (b[k], a[k])
-                given[source] += t
-                n_given[source] += 1.0
-                received[target] += t
-                n_received[target] += 1.0
+            if by_organisation:
+                given[i] += t
+                n_given[i] += 1.0
+                received[j] += t
+                n_received[j] += 1.0
+        e += 1             # j -> i
+        if active[e]:
+            t = trust[e]
+            trust_sum += t
+            n_active += 1
+            if inclusion[e]:
+                incl_sum += level[e]
+                incl_n += 1
+            if by_organisation:
+                given[j] += t
+                n_given[j] += 1.0
+                received[i] += t
+                n_received[i] += 1.0
     for i in range(n_orgs):
         if n_given[i] > 0:
             given[i] /= n_given[i]
