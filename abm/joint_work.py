@@ -121,17 +121,20 @@ def _projects(a, b, level, trust, joint_work, level_sum, effort_joint, voice, ac
     won = np.zeros(n_orgs)
     unfair = np.zeros(n_orgs)
     acute_weight = 0.0
+    # what an organisation puts into one tie at each level (its joint work spread over its ties in
+    # proportion to their level; nothing at level 0): the same division as pair by pair, done once
+    # per organisation and level
+    effort_at = np.zeros((n_orgs, advantage.size))
+    for i in range(n_orgs):
+        if level_sum[i] > 0:
+            for lv in range(1, advantage.size):
+                effort_at[i, lv] = joint_work[i] * lv / level_sum[i]
     for k in range(n_pairs):
         i = a[k]
         j = b[k]
         lv = level[2 * k]
-        x_a = 0.0
-        x_b = 0.0
-        if lv > 0:
-            if level_sum[i] > 0:
-                x_a = joint_work[i] * lv / level_sum[i]
-            if level_sum[j] > 0:
-                x_b = joint_work[j] * lv / level_sum[j]
+        x_a = effort_at[i, lv]
+        x_b = effort_at[j, lv]
         investment[2 * k] = x_a
         investment[2 * k + 1] = x_b
         total_voice = voice[i] + voice[j]
