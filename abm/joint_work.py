@@ -88,15 +88,16 @@ def run_projects(model, draws: np.ndarray, meeting: np.ndarray) -> JointWorkResu
     ties, orgs, p = model.ties, model.orgs, model.p
     advantage, overhead = level_advantage(p)
     prevention_funding = np.minimum(1.0, 0.25 + 3.0 * model.pooled_share)
+    share_a = voice_shares(model)
     out = _projects(a=ties.a, b=ties.b, level=ties.level, trust=ties.trust, joint_work=orgs.joint_work,
-                    level_sum=orgs.level_sum, effort_joint=orgs.effort_joint, voice=orgs.voice,
+                    level_sum=orgs.level_sum, effort_joint=orgs.effort_joint, share_a=share_a,
                     acute=orgs.acute, clarity=clarity(orgs, p), meeting=meeting,
                     facilitation=FORUM_FACILITATION, system_a=ties.system_a,
                     system_b=ties.system_b, draws=draws, advantage=advantage, overhead=overhead,
                     mix=ties.channel_mix, prevention_funding=prevention_funding,
                     effort_scale=EFFORT_SCALE, investment=ties.investment, n_orgs=ties.n_orgs,
                     n_systems=orgs.n_systems)
-    success, attempted, kept_by_a, kept_by_b, share_a, inflow, tried, won, unfair, acute_weight = out
+    success, attempted, kept_by_a, kept_by_b, inflow, tried, won, unfair, acute_weight = out
     return JointWorkResult(attempted, success, kept_by_a, kept_by_b, share_a, inflow, tried, won,
                            unfair, float(acute_weight))
 
@@ -104,7 +105,7 @@ def run_projects(model, draws: np.ndarray, meeting: np.ndarray) -> JointWorkResu
 # error_model="numpy": every division below is guarded (no division by zero can happen), so NumPy's
 # rules give the same numbers as Python's without a zero check on each division (about 6% of the loop).
 @njit(cache=True, error_model="numpy")
-def _projects(a, b, level, trust, joint_work, level_sum, effort_joint, voice, acute, clarity, meeting,
+def _projects(a, b, level, trust, joint_work, level_sum, effort_joint, share_a, acute, clarity, meeting,
               facilitation, system_a,
               system_b, draws, advantage, overhead, mix, prevention_funding, effort_scale, investment,
               n_orgs, n_systems):
@@ -115,7 +116,6 @@ def _projects(a, b, level, trust, joint_work, level_sum, effort_joint, voice, ac
     attempted = np.empty(n_pairs, dtype=np.bool_)
     kept_by_a = np.empty(n_pairs)
     kept_by_b = np.empty(n_pairs)
-    share_a = np.empty(n_pairs)
     inflow = np.zeros((n_channels, n_systems))
     tried = np.zeros(n_orgs)
     won = np.zeros(n_orgs)
@@ -137,9 +137,6 @@ def _projects(a, b, level, trust, joint_work, level_sum, effort_joint, voice, ac
         x_b = effort_at[j, lv]
         investment[2 * k] = x_a
         investment[2 * k + 1] = x_b
-        total_voice = voice[i] + voice[j]
-        s_a = voice[i] / total_voice if total_voice > 0 else 0.0
-        share_a[k] = s_a
         both = x_a * x_b
         ok = False
         attempted[k] = both > 0
@@ -170,6 +167,7 @@ def _projects(a, b, level, trust, joint_work, level_sum, effort_joint, voice, ac
                 else:
                     inflow[c, system_a[k]] += 0.5 * share
                     inflow[c, system_b[k]] += 0.5 * share
+            s_a = share_a[k]
             gap = x_a / (x_a + x_b) - s_a
             if gap > 0:
                 unfair[i] += gap
@@ -179,13 +177,39 @@ def _projects(a, b, level, trust, joint_work, level_sum, effort_joint, voice, ac
                 acute_weight += s_a
             if acute[j]:
                 acute_weight += 1.0 - s_a
-    return success, attempted, kept_by_a, kept_by_b, share_a, inflow, tried, won, unfair, acute_weight
+    return success, attempted, kept_by_a, kept_by_b, inflow, tried, won, unfair, acute_weight
 
 
 def sharing_and_wins(orgs, result: JointWorkResult) -> None:
     """Smooth each organisation's perceived unfair sharing and its record of shared wins."""
     _sharing_and_wins(unfair=result.unfair, won=result.won, win_rate=result.win_rate,
                       unfairness=orgs.unfairness, wins=orgs.wins)
+
+
+def voice_shares(model) -> np.ndarray:
+    """Each pair's first partner's share of the pair's voice (read-only).
+
+    Voice changes only when budgets or the organisations in an ICS change (a cut, a merger), so
+    the shares are kept on the model and recomputed only when voice differs from last time.
+    """
+    voice = model.orgs.voice
+    key = voice.tobytes()
+    cached = model.__dict__.get("_voice_shares")
+    if cached is None or cached[0] != key:
+        shares = _voice_shares(a=model.ties.a, b=model.ties.b, voice=voice)
+        shares.setflags(write=False)
+        cached = model._voice_shares = (key, shares)
+    return cached[1]
+
+
+@njit(cache=True)
+def _voice_shares(a, b, voice):
+    """a's share of the pair's voice, voice[a] / (voice[a] + voice[b]) (0 where neither has any)."""
+    share_a = np.empty(a.size)
+    for k in range(a.size):
+        total_voice = voice[a[k]] + voice[b[k]]
+        share_a[k] = voice[a[k]] / total_voice if total_voice > 0 else 0.0
+    return share_a
 
 
 @njit(cache=True)
