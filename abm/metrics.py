@@ -121,7 +121,8 @@ def tie_sums(model, by_organisation: bool = False) -> tuple:
     and receives (else two empty arrays)."""
     ties = model.ties
     return _tie_sums(a=ties.a, b=ties.b, trust=ties.trust, level=ties.level, active=ties.active,
-                     inclusion=model.inclusion_ties, n_orgs=ties.n_orgs if by_organisation else 0)
+                     inclusion=model.inclusion_ties, n_orgs=ties.n_orgs if by_organisation else 0,
+                     out_degree=ties.out_degree, in_degree=ties.in_degree)
 
 
 def trust_by_organisation(model) -> tuple[np.ndarray, np.ndarray]:
@@ -414,13 +415,14 @@ def tie_table(model) -> pd.DataFrame:
 
 
 @njit(cache=True)
-def _tie_sums(a, b, trust, level, active, inclusion, n_orgs):
+def _tie_sums(a, b, trust, level, active, inclusion, n_orgs, out_degree, in_degree):
     """Sums for the monthly tie metrics in one pass over the pairs (tie 2k runs a -> b, 2k + 1 b -> a,
     so the ties are summed in their own order).
 
     Returns the trust sum over active ties, their number, pair counts by level 0-4, the level sum
     and count of active ties on which councils or VCSE bodies take part, and the mean trust each of
-    ``n_orgs`` organisations gives and receives (0 with no ties; ``n_orgs`` 0 skips them).
+    ``n_orgs`` organisations gives and receives (0 with no ties; ``n_orgs`` 0 skips them), over its
+    active ties (``out_degree`` and ``in_degree``, kept by the tie network).
     """
     trust_sum = 0.0
     n_active = 0
@@ -429,8 +431,6 @@ def _tie_sums(a, b, trust, level, active, inclusion, n_orgs):
     incl_n = 0
     given = np.zeros(n_orgs)
     received = np.zeros(n_orgs)
-    n_given = np.zeros(n_orgs)
-    n_received = np.zeros(n_orgs)
     by_organisation = n_orgs > 0
     for k in range(a.size):
         i = a[k]
@@ -446,9 +446,7 @@ def _tie_sums(a, b, trust, level, active, inclusion, n_orgs):
                 incl_n += 1
             if by_organisation:
                 given[i] += t
-                n_given[i] += 1.0
                 received[j] += t
-                n_received[j] += 1.0
         e += 1             # j -> i
         if active[e]:
             t = trust[e]
@@ -459,12 +457,10 @@ def _tie_sums(a, b, trust, level, active, inclusion, n_orgs):
                 incl_n += 1
             if by_organisation:
                 given[j] += t
-                n_given[j] += 1.0
                 received[i] += t
-                n_received[i] += 1.0
     for i in range(n_orgs):
-        if n_given[i] > 0:
-            given[i] /= n_given[i]
-        if n_received[i] > 0:
-            received[i] /= n_received[i]
+        if out_degree[i] > 0:
+            given[i] /= out_degree[i]
+        if in_degree[i] > 0:
+            received[i] /= in_degree[i]
     return trust_sum, n_active, counts, incl_sum, incl_n, given, received
