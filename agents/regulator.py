@@ -209,12 +209,11 @@ class NHSEOverseer(Regulator):
         orgs.segment[providers] = quartiles(score[providers], rng, cap=orgs.in_deficit[providers])
         orgs.score[icbs] = model.system_outcome[orgs.system[icbs]]
         orgs.segment[icbs] = quartiles(orgs.score[icbs], rng)
-        ranked = providers | icbs
-        orgs.autonomy[:] = ranked & (orgs.segment == 1)
-        bottom = ranked & (orgs.segment == 4)
-        entering = bottom & (rng.random(orgs.n) < regime.oversight_intensity)
-        orgs.in_support[:] = entering
-        orgs.support[entering] += model.p["improvement_support"] * regime.oversight_intensity * SUPPORT_PER_QUARTER
+        entering = _autonomy_and_support(
+            segment=orgs.segment, ranked=providers | icbs, draw=rng.random(orgs.n),
+            intensity=regime.oversight_intensity,
+            support_gain=model.p["improvement_support"] * regime.oversight_intensity * SUPPORT_PER_QUARTER,
+            autonomy=orgs.autonomy, in_support=orgs.in_support, support=orgs.support)
         self.sanction(model, entering, 1.0)
         # what a ranking brings: intensive support (a sanction of the regime's severity), or the relief autonomy grants
         relief = regime.earned_autonomy * regime.oversight_intensity
@@ -222,8 +221,8 @@ class NHSEOverseer(Regulator):
         model.publication = Publication(
             org_weight=1.0 - regime.system_focus,
             system_weight=regime.system_focus,
-            consequence_rate=float(consequence[providers].mean()) if providers.any() else 0.0,
-            icb_consequence_rate=float(consequence[icbs].mean()) if icbs.any() else 0.0,
+            consequence_rate=_mean(consequence[providers]),
+            icb_consequence_rate=_mean(consequence[icbs]),
             published=True,
         )
 
@@ -259,12 +258,38 @@ def quartiles(score: np.ndarray, rng: np.random.Generator, cap: np.ndarray | Non
     if n == 0:
         return np.zeros(0, dtype=np.int8)
     order = np.lexsort((rng.random(n), -score))
-    ranks = np.empty(n, dtype=np.int64)
-    ranks[order] = np.arange(n)
-    segment = 1 + (4 * ranks) // n
-    if cap is not None:
-        segment = np.where(cap, np.maximum(segment, 3), segment)
-    return segment.astype(np.int8)
+    return _segments(order=order, cap=np.zeros(n, dtype=np.bool_) if cap is None else np.asarray(cap, dtype=np.bool_))
+
+
+@njit(cache=True)
+def _segments(order, cap):
+    """Segment 1 + 4 x rank // n of the body at each rank (``order``: best first), at least 3 where ``cap``."""
+    n = order.size
+    segment = np.empty(n, dtype=np.int8)
+    for rank in range(n):
+        i = order[rank]
+        s = 1 + (4 * rank) // n
+        segment[i] = 3 if cap[i] and s < 3 else s
+    return segment
+
+
+def _mean(values: np.ndarray) -> float:
+    """``values.mean()`` (the same sum, in the same order) without its Python overhead; 0 when empty."""
+    return float(np.add.reduce(values, axis=None) / values.size) if values.size else 0.0
+
+
+@njit(cache=True)
+def _autonomy_and_support(segment, ranked, draw, intensity, support_gain, autonomy, in_support, support):
+    """After a league table: ranked bodies in segment 1 earn autonomy; those in segment 4 enter intensive
+    support with chance ``intensity`` (by their ``draw``) and receive ``support_gain``. Returns who entered."""
+    entering = np.zeros(segment.size, dtype=np.bool_)
+    for i in range(segment.size):
+        autonomy[i] = 1.0 if ranked[i] and segment[i] == 1 else 0.0
+        entering[i] = ranked[i] and segment[i] == 4 and draw[i] < intensity
+        in_support[i] = entering[i]
+        if entering[i]:
+            support[i] += support_gain
+    return entering
 
 
 @njit(cache=True)
