@@ -120,8 +120,8 @@ class Regulator(mesa.Agent):
     def sanction(self, model, who: np.ndarray, weight: float) -> None:
         """Impose a sanction of the regime's severity on ``who``."""
         orgs = model.orgs
-        _sanction(who=np.asarray(who, dtype=np.bool_), active=orgs.active, sanctioned=orgs.sanctioned, sanction_size=orgs.sanction_size,
-                  size=weight * model.regime.sanction_severity)
+        _sanction(who=np.asarray(who, dtype=np.bool_), active=orgs.active, sanctioned=orgs.sanctioned,
+                  sanction_size=orgs.sanction_size, size=weight * model.regime.sanction_severity)
 
     def ask(self, model) -> None:
         """Inspectors make no national asks."""
@@ -258,7 +258,8 @@ def quartiles(score: np.ndarray, rng: np.random.Generator, cap: np.ndarray | Non
     if n == 0:
         return np.zeros(0, dtype=np.int8)
     order = np.lexsort((rng.random(n), -score))
-    return _segments(order=order, cap=np.zeros(n, dtype=np.bool_) if cap is None else np.asarray(cap, dtype=np.bool_))
+    capped = np.zeros(n, dtype=np.bool_) if cap is None else np.asarray(cap, dtype=np.bool_)
+    return _segments(order=order, cap=capped)
 
 
 @njit(cache=True)
