@@ -38,10 +38,11 @@ def additive_turf_target(d, p):
         shape = values[0].shape
         values = [np.ascontiguousarray(v).reshape(-1) for v in values]
     target = np.empty(values[0].size)
-    _additive_target(**dict(zip(DRIVERS, values)), scrutiny_weight=p["turf_scrutiny_weight"],
-                     sanction_weight=p["turf_sanction_weight"], scarcity_weight=p["turf_scarcity_weight"], unfairness_weight=p["turf_unfairness_weight"],
+    _additive_target(**dict(zip(DRIVERS, values)), target=target,
+                     scrutiny_weight=p["turf_scrutiny_weight"], sanction_weight=p["turf_sanction_weight"],
+                     scarcity_weight=p["turf_scarcity_weight"], unfairness_weight=p["turf_unfairness_weight"],
                      shared_win_weight=p["turf_shared_win_weight"],
-                     shared_purpose_weight=p["turf_shared_purpose_weight"], target=target)
+                     shared_purpose_weight=p["turf_shared_purpose_weight"])
     return target.reshape(shape)
 
 
