@@ -59,7 +59,8 @@ class JointWorkResult:
 
     @cached_property
     def win_rate(self) -> np.ndarray:
-        return np.divide(self.won, self.tried, out=np.zeros_like(self.won), where=self.tried > 0)
+        """Per organisation: projects that succeeded over projects attempted (0 with none attempted)."""
+        return _win_rate(won=np.asarray(self.won, dtype=float), tried=np.asarray(self.tried, dtype=float))
 
 
 def level_advantage(p: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -178,6 +179,16 @@ def _projects(a, b, level, trust, joint_work, level_sum, effort_joint, share_a, 
             if acute[j]:
                 acute_weight += 1.0 - s_a
     return success, attempted, kept_by_a, kept_by_b, inflow, tried, won, unfair, acute_weight
+
+
+@njit(cache=True)
+def _win_rate(won, tried):
+    """won / tried where tried > 0, else 0."""
+    rate = np.zeros(won.size)
+    for i in range(won.size):
+        if tried[i] > 0:
+            rate[i] = won[i] / tried[i]
+    return rate
 
 
 def sharing_and_wins(orgs, result: JointWorkResult) -> None:
