@@ -105,8 +105,21 @@ def _averaging_weights(model) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
 
 def effort_shares(orgs) -> tuple[np.ndarray, np.ndarray]:
     """Shares of discretionary capacity put into joint work and into gaming, per organisation."""
-    disc = np.maximum(orgs.discretionary, 1e-12)
-    return orgs.joint_work / disc, orgs.gaming_work / disc
+    return _effort_shares(discretionary=orgs.discretionary, joint_work=orgs.joint_work, gaming_work=orgs.gaming_work)
+
+
+@njit(cache=True)
+def _effort_shares(discretionary, joint_work, gaming_work):
+    """joint_work / d and gaming_work / d with d = discretionary capacity, at least 1e-12 (as np.maximum)."""
+    joint = np.empty(discretionary.size)
+    gaming = np.empty(discretionary.size)
+    for i in range(discretionary.size):
+        d = discretionary[i]
+        if not (d >= 1e-12 or d != d):
+            d = 1e-12
+        joint[i] = joint_work[i] / d
+        gaming[i] = gaming_work[i] / d
+    return joint, gaming
 
 
 def _mean(values: np.ndarray) -> float:
