@@ -76,9 +76,19 @@ def _level_advantage(collaborative_advantage: float, stage_overhead: float) -> t
     return advantage, overhead
 
 
-def clarity(orgs, p: dict) -> np.ndarray:
-    """How clear a steer each organisation works to: national asks it received, or the plan it signed."""
-    return p["steer_strength"] * np.maximum(orgs.steer, 0.5 * orgs.shared_purpose)
+@njit(cache=True)
+def _clarity(steer: float, shared_purpose: float, steer_strength: float) -> float:
+    """How clear a steer an organisation works to: national asks it received, or the plan it signed
+    (``steer_strength`` x the larger of its steer and half its shared purpose, NaN as np.maximum)."""
+    plan = 0.5 * shared_purpose
+    return steer_strength * (steer if (steer >= plan or steer != steer) else plan)
+
+
+@njit(cache=True)
+def _prevention_funding(pooled_share: float) -> float:
+    """How far an ICS's prevention work is paid for: 0.25 + 3 x the share of its budget pooled, at most 1."""
+    funding = 0.25 + 3.0 * pooled_share
+    return 1.0 if 1.0 <= funding else funding
 
 
 def run_projects(model, draws: np.ndarray, meeting: np.ndarray) -> JointWorkResult:
@@ -88,14 +98,14 @@ def run_projects(model, draws: np.ndarray, meeting: np.ndarray) -> JointWorkResu
     """
     ties, orgs, p = model.ties, model.orgs, model.p
     advantage, overhead = level_advantage(p)
-    prevention_funding = np.minimum(1.0, 0.25 + 3.0 * model.pooled_share)
     share_a = voice_shares(model)
     out = _projects(a=ties.a, b=ties.b, level=ties.level, trust=ties.trust, joint_work=orgs.joint_work,
                     level_sum=orgs.level_sum, effort_joint=orgs.effort_joint, share_a=share_a,
-                    acute=orgs.acute, clarity=clarity(orgs, p), meeting=meeting,
+                    acute=orgs.acute, steer=orgs.steer, shared_purpose=orgs.shared_purpose,
+                    steer_strength=p["steer_strength"], meeting=meeting,
                     facilitation=FORUM_FACILITATION, system_a=ties.system_a,
                     system_b=ties.system_b, draws=draws, advantage=advantage, overhead=overhead,
-                    mix=ties.channel_mix, prevention_funding=prevention_funding,
+                    mix=ties.channel_mix, pooled_share=model.pooled_share,
                     effort_scale=EFFORT_SCALE, investment=ties.investment, n_orgs=ties.n_orgs,
                     n_systems=orgs.n_systems)
     success, attempted, kept_by_a, kept_by_b, inflow, tried, won, unfair, acute_weight = out
@@ -106,9 +116,10 @@ def run_projects(model, draws: np.ndarray, meeting: np.ndarray) -> JointWorkResu
 # error_model="numpy": every division below is guarded (no division by zero can happen), so NumPy's
 # rules give the same numbers as Python's without a zero check on each division (about 6% of the loop).
 @njit(cache=True, error_model="numpy")
-def _projects(a, b, level, trust, joint_work, level_sum, effort_joint, share_a, acute, clarity, meeting,
+def _projects(a, b, level, trust, joint_work, level_sum, effort_joint, share_a, acute, steer, shared_purpose,
+              steer_strength, meeting,
               facilitation, system_a,
-              system_b, draws, advantage, overhead, mix, prevention_funding, effort_scale, investment,
+              system_b, draws, advantage, overhead, mix, pooled_share, effort_scale, investment,
               n_orgs, n_systems):
     n_pairs = a.size
     n_channels = mix.shape[1]
@@ -156,15 +167,16 @@ def _projects(a, b, level, trust, joint_work, level_sum, effort_joint, share_a, 
         if ok:
             won[i] += 1.0
             won[j] += 1.0
-            steer = min(clarity[i], clarity[j])
-            if meeting[k] and steer < facilitation:
-                steer = facilitation
-            out = (x_a + x_b) * advantage[lv] * (1.0 - overhead[lv] * (1.0 - steer))
+            clear = min(_clarity(steer[i], shared_purpose[i], steer_strength),
+                        _clarity(steer[j], shared_purpose[j], steer_strength))
+            if meeting[k] and clear < facilitation:
+                clear = facilitation
+            out = (x_a + x_b) * advantage[lv] * (1.0 - overhead[lv] * (1.0 - clear))
             for c in range(n_channels):
                 share = out * mix[k, c]
                 if c == n_channels - 1:
-                    inflow[c, system_a[k]] += 0.5 * share * prevention_funding[system_a[k]]
-                    inflow[c, system_b[k]] += 0.5 * share * prevention_funding[system_b[k]]
+                    inflow[c, system_a[k]] += 0.5 * share * _prevention_funding(pooled_share[system_a[k]])
+                    inflow[c, system_b[k]] += 0.5 * share * _prevention_funding(pooled_share[system_b[k]])
                 else:
                     inflow[c, system_a[k]] += 0.5 * share
                     inflow[c, system_b[k]] += 0.5 * share
