@@ -75,11 +75,12 @@ class CapabilityPipeline:
         self._slot = 0
 
     def add(self, inflow_by_system: np.ndarray) -> None:
-        """Put this month's output in; what went in ``delay`` months ago matures."""
-        matured = self.pipeline[self._slot].copy()
-        self.pipeline[self._slot] = inflow_by_system
+        """Put this month's output in; what went in ``delay`` months ago matures (in place, ``_mature``)."""
+        inflow = np.asarray(inflow_by_system, dtype=float)
+        if inflow.shape != self.stock.shape:
+            inflow = np.broadcast_to(inflow, self.stock.shape)   # a number for every ICS, or a clear error
+        _mature(pipeline=self.pipeline, slot=self._slot, stock=self.stock, inflow=inflow, decay=self.decay)
         self._slot = (self._slot + 1) % self.delay
-        self.stock = self.stock * (1.0 - self.decay) + matured
 
     def in_progress(self) -> np.ndarray:
         return self.pipeline.sum(axis=0)
@@ -135,6 +136,16 @@ class Channels:
                         active=orgs.active, true_performance=orgs.true_performance, system=orgs.system,
                         outcome=outcome)
         return outcome
+
+
+@njit(cache=True)
+def _mature(pipeline, slot, stock, inflow, decay):
+    """The stock decays and takes in what went into ``pipeline[slot]`` ``delay`` months ago; this month's
+    ``inflow`` takes its place."""
+    for s in range(stock.size):
+        matured = pipeline[slot, s]
+        pipeline[slot, s] = inflow[s]
+        stock[s] = stock[s] * (1.0 - decay) + matured
 
 
 @njit(cache=True)

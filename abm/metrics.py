@@ -105,8 +105,21 @@ def _averaging_weights(model) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
 
 def effort_shares(orgs) -> tuple[np.ndarray, np.ndarray]:
     """Shares of discretionary capacity put into joint work and into gaming, per organisation."""
-    disc = np.maximum(orgs.discretionary, 1e-12)
-    return orgs.joint_work / disc, orgs.gaming_work / disc
+    return _effort_shares(discretionary=orgs.discretionary, joint_work=orgs.joint_work, gaming_work=orgs.gaming_work)
+
+
+@njit(cache=True)
+def _effort_shares(discretionary, joint_work, gaming_work):
+    """joint_work / d and gaming_work / d with d = discretionary capacity, at least 1e-12 (as np.maximum)."""
+    joint = np.empty(discretionary.size)
+    gaming = np.empty(discretionary.size)
+    for i in range(discretionary.size):
+        d = discretionary[i]
+        if not (d >= 1e-12 or d != d):
+            d = 1e-12
+        joint[i] = joint_work[i] / d
+        gaming[i] = gaming_work[i] / d
+    return joint, gaming
 
 
 def _mean(values: np.ndarray) -> float:
@@ -114,11 +127,28 @@ def _mean(values: np.ndarray) -> float:
     return float(np.add.reduce(values, axis=None) / values.size)
 
 
-def model_metrics(model, shares: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, float]:
-    """The model-level metrics now (``shares``: ``effort_shares(model.orgs)``, if already computed)."""
-    orgs, ties, channels = model.orgs, model.ties, model.channels
-    trust_sum, n_active, counts, incl_sum, incl_n = _tie_sums(ties.trust, ties.level, ties.active,
-                                                              model.inclusion_ties)
+def tie_sums(model, by_organisation: bool = False) -> tuple:
+    """What the metrics need from the ties, in one pass over them (``_tie_sums``): the trust sum over
+    active ties, their number, pair counts by level 0-4, the level sum and count of the ties from
+    councils and VCSE bodies, and, with ``by_organisation``, the mean trust each organisation gives
+    and receives (else two empty arrays)."""
+    ties = model.ties
+    return _tie_sums(a=ties.a, b=ties.b, trust=ties.trust, level=ties.level, active=ties.active,
+                     inclusion=model.inclusion_ties, n_orgs=ties.n_orgs if by_organisation else 0,
+                     out_degree=ties.out_degree, in_degree=ties.in_degree)
+
+
+def trust_by_organisation(model) -> tuple[np.ndarray, np.ndarray]:
+    """Mean trust each organisation gives its partners and receives from them (0 with no ties)."""
+    return tie_sums(model, by_organisation=True)[5:]
+
+
+def model_metrics(model, shares: tuple[np.ndarray, np.ndarray] | None = None,
+                  sums: tuple | None = None) -> dict[str, float]:
+    """The model-level metrics now (``shares``: ``effort_shares(model.orgs)``, ``sums``: ``tie_sums(model)``,
+    if already computed)."""
+    orgs, channels = model.orgs, model.channels
+    trust_sum, n_active, counts, incl_sum, incl_n = (tie_sums(model) if sums is None else sums)[:5]
     counts = counts.tolist()
     n_pairs = max(sum(counts), 1)
     joint_share, gaming_share = effort_shares(orgs) if shares is None else shares
@@ -222,7 +252,9 @@ class MetricsCollector(mesa.DataCollector):
             for name in self._own_model_reporters:
                 self._validate_model_reporter(name, self.model_reporters[name], model)
         shares = effort_shares(model.orgs)  # for the metrics and the organisation table alike
-        metrics = model_metrics(model, shares)
+        with_table = bool(self.agent_reporters) and self.collect_agents
+        sums = tie_sums(model, by_organisation=with_table)  # one pass over the ties for both
+        metrics = model_metrics(model, shares, sums)
         row = [(name, metrics[name] if name in metrics else _report(reporter, model))
                for name, reporter in self.model_reporters.items()]
         model_vars = self.model_vars
@@ -232,7 +264,7 @@ class MetricsCollector(mesa.DataCollector):
         if self.agent_reporters:
             own = [self.agent_reporters[name] for name in self._own_agent_reporters]
             rows = [(o.unique_id, *(_copied(rep(o)) for rep in own)) for o in model.organisations] if own else []
-            self._agent_snapshots[step] = (agent_snapshot(model, shares) if self.collect_agents else None, rows)
+            self._agent_snapshots[step] = (agent_snapshot(model, shares, sums[5:]) if with_table else None, rows)
         if self.agenttype_reporters:
             self._agenttype_records[step] = {
                 agent_type: [(step, *record[1:]) for record in self._record_agenttype(model, agent_type)]
@@ -326,11 +358,13 @@ def _report(reporter: Any, model) -> Any:
     return deepcopy(value)
 
 
-def agent_snapshot(model, shares: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
-    """The organisation table's columns now (``shares``: ``effort_shares(model.orgs)``, if already computed)."""
-    orgs, ties = model.orgs, model.ties
+def agent_snapshot(model, shares: tuple[np.ndarray, np.ndarray] | None = None,
+                   trust: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
+    """The organisation table's columns now (``shares``: ``effort_shares(model.orgs)``, ``trust``:
+    ``trust_by_organisation(model)``, if already computed)."""
+    orgs = model.orgs
     joint_share, gaming_share = effort_shares(orgs) if shares is None else shares
-    given, received = _trust_by_organisation(ties.src, ties.dst, ties.trust, ties.active, orgs.n)
+    given, received = trust_by_organisation(model) if trust is None else trust
     return {
         "active": orgs.active.copy(),
         "turf": orgs.turf.copy(),
@@ -394,47 +428,52 @@ def tie_table(model) -> pd.DataFrame:
 
 
 @njit(cache=True)
-def _tie_sums(trust, level, active, inclusion):
-    """Sums for the monthly tie metrics in one pass.
+def _tie_sums(a, b, trust, level, active, inclusion, n_orgs, out_degree, in_degree):
+    """Sums for the monthly tie metrics in one pass over the pairs (tie 2k runs a -> b, 2k + 1 b -> a,
+    so the ties are summed in their own order).
 
-    Returns (trust sum over active ties, active ties, pair counts by level 0-4,
-    level sum and count of active ties on which councils or VCSE bodies take part).
+    Returns the trust sum over active ties, their number, pair counts by level 0-4, the level sum
+    and count of active ties on which councils or VCSE bodies take part, and the mean trust each of
+    ``n_orgs`` organisations gives and receives (0 with no ties; ``n_orgs`` 0 skips them), over its
+    active ties (``out_degree`` and ``in_degree``, kept by the tie network).
     """
     trust_sum = 0.0
     n_active = 0
     counts = np.zeros(5, dtype=np.int64)
     incl_sum = 0.0
     incl_n = 0
-    for e in range(trust.size):
-        if not active[e]:
-            continue
-        trust_sum += trust[e]
-        n_active += 1
-        if (e & 1) == 0:
-            counts[level[e]] += 1
-        if inclusion[e]:
-            incl_sum += level[e]
-            incl_n += 1
-    return trust_sum, n_active, counts, incl_sum, incl_n
-
-
-@njit(cache=True)
-def _trust_by_organisation(src, dst, trust, active, n_orgs):
-    """Mean trust each organisation gives its partners and receives from them (0 with no ties)."""
     given = np.zeros(n_orgs)
     received = np.zeros(n_orgs)
-    n_given = np.zeros(n_orgs)
-    n_received = np.zeros(n_orgs)
-    for e in range(src.size):
-        if not active[e]:
-            continue
-        given[src[e]] += trust[e]
-        n_given[src[e]] += 1.0
-        received[dst[e]] += trust[e]
-        n_received[dst[e]] += 1.0
+    by_organisation = n_orgs > 0
+    for k in range(a.size):
+        i = a[k]
+        j = b[k]
+        e = 2 * k          # i -> j (a pair's level is held on this tie too)
+        if active[e]:
+            t = trust[e]
+            trust_sum += t
+            n_active += 1
+            counts[level[e]] += 1
+            if inclusion[e]:
+                incl_sum += level[e]
+                incl_n += 1
+            if by_organisation:
+                given[i] += t
+                received[j] += t
+        e += 1             # j -> i
+        if active[e]:
+            t = trust[e]
+            trust_sum += t
+            n_active += 1
+            if inclusion[e]:
+                incl_sum += level[e]
+                incl_n += 1
+            if by_organisation:
+                given[j] += t
+                received[i] += t
     for i in range(n_orgs):
-        if n_given[i] > 0:
-            given[i] /= n_given[i]
-        if n_received[i] > 0:
-            received[i] /= n_received[i]
-    return given, received
+        if out_degree[i] > 0:
+            given[i] /= out_degree[i]
+        if in_degree[i] > 0:
+            received[i] /= in_degree[i]
+    return trust_sum, n_active, counts, incl_sum, incl_n, given, received

@@ -48,6 +48,10 @@ class TieNetwork:
         self.channel_mix = np.divide(mix, total, out=np.full_like(mix, 1.0 / mix.shape[1]), where=total > 0)
         # the order in which an ICB considers pairs for a forum: by ICS, most patient-flow work first
         self.convening_order = np.lexsort((-self.channel_mix[:, 0], self.system_a))
+        # where each ICS's run of pairs starts and ends in that order (an ICB walks only its own)
+        ordered_system = self.system_a[self.convening_order]
+        self.convening_bounds = np.concatenate(([0], np.flatnonzero(np.diff(ordered_system)) + 1,
+                                                [self.n_pairs])).astype(np.int64)
         is_icb = np.zeros(n_orgs, dtype=bool) if is_icb is None else np.asarray(is_icb)
         # the tie from each organisation to its own ICB (-1 where it has none)
         self.to_icb = np.full(n_orgs, -1, dtype=np.int64)
@@ -104,7 +108,7 @@ class TieNetwork:
     def summarise(self, orgs) -> None:
         """Per organisation, from its ties: summed levels, expected reciprocity, partners, trust in its ICB."""
         _summary(src=self.src, level=self.level, trust=self.trust, record=self.record, active=self.active,
-                 to_icb=self.to_icb, is_icb=orgs.is_icb, level_sum=orgs.level_sum,
+                 degree=self.out_degree, to_icb=self.to_icb, is_icb=orgs.is_icb, level_sum=orgs.level_sum,
                  expected_reciprocity=orgs.expected_reciprocity, has_partners=orgs.has_partners,
                  trust_in_icb=orgs.trust_in_icb)
 
@@ -125,13 +129,13 @@ class TieNetwork:
 
 
 @njit(cache=True)
-def _summary(src, level, trust, record, active, to_icb, is_icb, level_sum, expected_reciprocity, has_partners,
-             trust_in_icb):
+def _summary(src, level, trust, record, active, degree, to_icb, is_icb, level_sum, expected_reciprocity,
+             has_partners, trust_in_icb):
     """Fill, per organisation: the sum of its ties' levels, its mean expected reciprocity
     ((trust + record) / 2), whether it has a partner at connecting or above, and its trust in its
-    own ICB (0 without a tie to one; an ICB trusts itself fully)."""
+    own ICB (0 without a tie to one; an ICB trusts itself fully). ``degree``: each organisation's
+    active ties (``out_degree``, kept up to date by ``deactivate_org``, the only change to ``active``)."""
     n_orgs = level_sum.size
-    degree = np.zeros(n_orgs)
     level_sum[:] = 0.0
     expected_reciprocity[:] = 0.0
     has_partners[:] = 0.0
@@ -141,7 +145,6 @@ def _summary(src, level, trust, record, active, to_icb, is_icb, level_sum, expec
         i = src[e]
         level_sum[i] += level[e]
         expected_reciprocity[i] += 0.5 * (trust[e] + record[e])
-        degree[i] += 1.0
         if level[e] > 0:
             has_partners[i] = 1.0
     for i in range(n_orgs):

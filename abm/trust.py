@@ -73,7 +73,8 @@ def _update(src, dst, trust, damage, record, investment, kept_by_a, kept_by_b, s
             total += good
         if caught[dst[e]]:
             weight += bad_weight
-        obs = total / weight if weight > _TINY else 0.0
+        # (a weight of exactly 1, the usual case, leaves total as it is: dividing by 1 is exact, so skip it)
+        obs = total if weight == 1.0 else (total / weight if weight > _TINY else 0.0)
         if weight > 1.0:
             weight = 1.0
         gap = obs - t

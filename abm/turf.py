@@ -19,18 +19,46 @@ from .numeric import clip01
 from .rules import register_rule
 
 
+DRIVERS = ("base", "scrutiny", "sanctions", "scarcity", "unfairness", "wins", "shared_purpose")
+
+
 @register_rule("turf_target", "default")
 def additive_turf_target(d, p):
-    target = (
-        d["base"]
-        + p["turf_scrutiny_weight"] * d["scrutiny"]
-        + p["turf_sanction_weight"] * d["sanctions"]
-        + p["turf_scarcity_weight"] * (d["scarcity"] - 0.5)
-        + p["turf_unfairness_weight"] * d["unfairness"]
-        - p["turf_shared_win_weight"] * d["wins"]
-        - p["turf_shared_purpose_weight"] * d["shared_purpose"]
-    )
-    return np.clip(target, 0.0, 1.0)
+    """base + scrutiny, sanctions, scarcity (from 0.5) and unfairness, less wins and shared purpose, each by
+    its ``turf_*_weight``; clipped to [0, 1]. One compiled loop (``_additive_target``) over the
+    organisations; drivers given as numbers or other shapes are broadcast to one float array each."""
+    values = [d[name] for name in DRIVERS]
+    shape = None
+    if all(isinstance(v, np.ndarray) and v.dtype == np.float64 and v.ndim == 1 for v in values):
+        shape = values[0].shape
+        if any(v.shape != shape for v in values):
+            shape = None
+    if shape is None:   # numbers or mixed shapes: broadcast, as NumPy's arithmetic would
+        values = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in values))
+        shape = values[0].shape
+        values = [np.ascontiguousarray(v).reshape(-1) for v in values]
+    target = np.empty(values[0].size)
+    _additive_target(**dict(zip(DRIVERS, values)), target=target,
+                     scrutiny_weight=p["turf_scrutiny_weight"], sanction_weight=p["turf_sanction_weight"],
+                     scarcity_weight=p["turf_scarcity_weight"], unfairness_weight=p["turf_unfairness_weight"],
+                     shared_win_weight=p["turf_shared_win_weight"],
+                     shared_purpose_weight=p["turf_shared_purpose_weight"])
+    return target.reshape(shape)
+
+
+@njit(cache=True)
+def _additive_target(base, scrutiny, sanctions, scarcity, unfairness, wins, shared_purpose, scrutiny_weight,
+                     sanction_weight, scarcity_weight, unfairness_weight, shared_win_weight, shared_purpose_weight,
+                     target):
+    """The additive target of each organisation, summed term by term in the rule's order."""
+    for i in range(target.size):
+        t = base[i] + scrutiny_weight * scrutiny[i]
+        t = t + sanction_weight * sanctions[i]
+        t = t + scarcity_weight * (scarcity[i] - 0.5)
+        t = t + unfairness_weight * unfairness[i]
+        t = t - shared_win_weight * wins[i]
+        t = t - shared_purpose_weight * shared_purpose[i]
+        target[i] = clip01(t)
 
 
 def drivers(orgs) -> dict[str, np.ndarray]:

@@ -90,12 +90,33 @@ class IntegratedCareBoard(Organisation):
         feed patient flow most (equal ones in an order drawn once per model).
         """
         ties, orgs, p = model.ties, model.orgs, model.p
-        order = ties.convening_order
         budget = np.floor(p["facilitation_budget"] + mandated + model.rng.random(orgs.n_systems)).astype(np.int64)
-        chosen = _choose(order=ties.convening_order, level=ties.level, active=ties.active, a=ties.a, b=ties.b,
-                         in_plan=orgs.in_plan, system=ties.system_a, budget=budget, meeting=ties.forum_left)
-        return _meet(chosen=chosen, forum_left=ties.forum_left, active=ties.active, a=ties.a, b=ties.b,
-                     forum_months=FORUM_MONTHS, forum_cost=FORUM_COST, forum_time=orgs.forum_time)
+        members, member_bounds = plan_pairs(model)
+        _choose(order=ties.convening_order, bounds=ties.convening_bounds, members=members,
+                member_bounds=member_bounds, system=ties.system_a, level=ties.level, active=ties.active,
+                budget=budget, forum_left=ties.forum_left, forum_months=FORUM_MONTHS)
+        return _meet(forum_left=ties.forum_left, active=ties.active, a=ties.a, b=ties.b, forum_cost=FORUM_COST,
+                     forum_time=orgs.forum_time)
+
+
+def plan_pairs(model) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs of which both partners signed the joint plan, in convening order, and where each ICS's
+    run of them starts and ends (``members[member_bounds[r]:member_bounds[r + 1]]`` lies in the run
+    ``convening_order[convening_bounds[r]:convening_bounds[r + 1]]``).
+
+    Kept on the model until plan membership changes (each April), so the ICB's first walk, over
+    its plan's members, does not pass every other pair month after month.
+    """
+    ties, in_plan = model.ties, model.orgs.in_plan
+    key = in_plan.tobytes()
+    cached = model.__dict__.get("_plan_pairs")
+    if cached is None or cached[0] != key:
+        order = ties.convening_order
+        both = np.flatnonzero(in_plan[ties.a[order]] & in_plan[ties.b[order]])
+        members = order[both]
+        member_bounds = np.searchsorted(both, ties.convening_bounds).astype(np.int64)
+        cached = model._plan_pairs = (key, members, member_bounds)
+    return cached[1], cached[2]
 
 
 @njit(cache=True)
@@ -110,13 +131,11 @@ def _update_purpose(track_record, system, in_plan, shared_purpose, rate):
 
 
 @njit(cache=True)
-def _meet(chosen, forum_left, active, a, b, forum_months, forum_cost, forum_time):
-    """Start the chosen forums; each forum meeting this month takes ``forum_cost`` from both sides."""
+def _meet(forum_left, active, a, b, forum_cost, forum_time):
+    """Mark the forums meeting this month (one month fewer left); each takes ``forum_cost`` from both sides."""
     meeting = np.zeros(a.size, dtype=np.bool_)
     count = np.zeros(forum_time.size, dtype=np.int64)
     for k in range(a.size):
-        if chosen[k]:
-            forum_left[k] = forum_months
         if forum_left[k] > 0 and active[2 * k]:
             meeting[k] = True
             forum_left[k] -= 1
@@ -128,18 +147,25 @@ def _meet(chosen, forum_left, active, a, b, forum_months, forum_cost, forum_time
 
 
 @njit(cache=True)
-def _choose(order, level, active, a, b, in_plan, system, budget, meeting):
-    """Walk the pairs in convening order: open pairs (no tie, no forum) of plan members first, then others."""
-    chosen = np.zeros(a.size, dtype=np.bool_)
-    left = budget.copy()
-    for members_only in (True, False):
-        for k in order:
-            s = system[k]
-            if left[s] <= 0 or chosen[k] or level[2 * k] != 0 or meeting[k] > 0 or not active[2 * k]:
-                continue
-            both = in_plan[a[k]] and in_plan[b[k]]
-            if members_only and not both:
-                continue
-            chosen[k] = True
-            left[s] -= 1
-    return chosen
+def _choose(order, bounds, members, member_bounds, system, level, active, budget, forum_left, forum_months):
+    """Start forums: each ICB walks its own pairs in convening order (``order[bounds[r]:bounds[r + 1]]`` is one
+    ICS's run), open pairs (no tie, no forum) of plan members first (``members``, the same order), then
+    others, until its budget is spent.
+
+    A chosen pair's forum is set to meet for ``forum_months``. Stopping at the end of the budget gives the
+    same choice as walking every pair: nothing after it in the ICS's run could be chosen.
+    """
+    for r in range(bounds.size - 1):
+        start, end = bounds[r], bounds[r + 1]
+        if start == end:
+            continue
+        left = budget[system[order[start]]]
+        for walk, first, last in ((members, member_bounds[r], member_bounds[r + 1]), (order, start, end)):
+            for position in range(first, last):
+                if left <= 0:
+                    break
+                k = walk[position]
+                if level[2 * k] != 0 or forum_left[k] > 0 or not active[2 * k]:
+                    continue
+                forum_left[k] = forum_months
+                left -= 1

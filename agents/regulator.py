@@ -95,7 +95,8 @@ class Regulator(mesa.Agent):
         total = risk.sum()
         if total <= 0:
             return np.zeros(orgs.n)
-        return np.minimum(1.0, self.inspection_budget(model) * n * risk / total)
+        _spread(risk=risk, inspections=self.inspection_budget(model) * n, total=total)
+        return risk
 
     def inspect(self, model) -> None:
         """Inspect, detect gaming and (where it checks them) free-riders; record what each body experiences."""
@@ -119,9 +120,8 @@ class Regulator(mesa.Agent):
     def sanction(self, model, who: np.ndarray, weight: float) -> None:
         """Impose a sanction of the regime's severity on ``who``."""
         orgs = model.orgs
-        who = who & orgs.active
-        orgs.sanctioned |= who
-        orgs.sanction_size[who] += weight * model.regime.sanction_severity
+        _sanction(who=np.asarray(who, dtype=np.bool_), active=orgs.active, sanctioned=orgs.sanctioned,
+                  sanction_size=orgs.sanction_size, size=weight * model.regime.sanction_severity)
 
     def ask(self, model) -> None:
         """Inspectors make no national asks."""
@@ -184,9 +184,9 @@ class NHSEOverseer(Regulator):
         focus = regime.system_focus
         if focus <= 0:
             return
-        free_riding = inspected & free_riders(orgs)
-        caught = free_riding & (rng.random(orgs.n) < focus * p["free_rider_deterrence"])
-        orgs.caught_free_riding |= caught
+        caught = _catch_free_riders(inspected=inspected, free_riding=free_riders(orgs), draw=rng.random(orgs.n),
+                                    chance=focus * p["free_rider_deterrence"],
+                                    caught_free_riding=orgs.caught_free_riding)
         self.sanction(model, caught, 1.0)
 
     def score(self, model) -> np.ndarray:
@@ -209,12 +209,11 @@ class NHSEOverseer(Regulator):
         orgs.segment[providers] = quartiles(score[providers], rng, cap=orgs.in_deficit[providers])
         orgs.score[icbs] = model.system_outcome[orgs.system[icbs]]
         orgs.segment[icbs] = quartiles(orgs.score[icbs], rng)
-        ranked = providers | icbs
-        orgs.autonomy[:] = ranked & (orgs.segment == 1)
-        bottom = ranked & (orgs.segment == 4)
-        entering = bottom & (rng.random(orgs.n) < regime.oversight_intensity)
-        orgs.in_support[:] = entering
-        orgs.support[entering] += model.p["improvement_support"] * regime.oversight_intensity * SUPPORT_PER_QUARTER
+        entering = _autonomy_and_support(
+            segment=orgs.segment, ranked=providers | icbs, draw=rng.random(orgs.n),
+            intensity=regime.oversight_intensity,
+            support_gain=model.p["improvement_support"] * regime.oversight_intensity * SUPPORT_PER_QUARTER,
+            autonomy=orgs.autonomy, in_support=orgs.in_support, support=orgs.support)
         self.sanction(model, entering, 1.0)
         # what a ranking brings: intensive support (a sanction of the regime's severity), or the relief autonomy grants
         relief = regime.earned_autonomy * regime.oversight_intensity
@@ -222,8 +221,8 @@ class NHSEOverseer(Regulator):
         model.publication = Publication(
             org_weight=1.0 - regime.system_focus,
             system_weight=regime.system_focus,
-            consequence_rate=float(consequence[providers].mean()) if providers.any() else 0.0,
-            icb_consequence_rate=float(consequence[icbs].mean()) if icbs.any() else 0.0,
+            consequence_rate=_mean(consequence[providers]),
+            icb_consequence_rate=_mean(consequence[icbs]),
             published=True,
         )
 
@@ -259,12 +258,39 @@ def quartiles(score: np.ndarray, rng: np.random.Generator, cap: np.ndarray | Non
     if n == 0:
         return np.zeros(0, dtype=np.int8)
     order = np.lexsort((rng.random(n), -score))
-    ranks = np.empty(n, dtype=np.int64)
-    ranks[order] = np.arange(n)
-    segment = 1 + (4 * ranks) // n
-    if cap is not None:
-        segment = np.where(cap, np.maximum(segment, 3), segment)
-    return segment.astype(np.int8)
+    capped = np.zeros(n, dtype=np.bool_) if cap is None else np.asarray(cap, dtype=np.bool_)
+    return _segments(order=order, cap=capped)
+
+
+@njit(cache=True)
+def _segments(order, cap):
+    """Segment 1 + 4 x rank // n of the body at each rank (``order``: best first), at least 3 where ``cap``."""
+    n = order.size
+    segment = np.empty(n, dtype=np.int8)
+    for rank in range(n):
+        i = order[rank]
+        s = 1 + (4 * rank) // n
+        segment[i] = 3 if cap[i] and s < 3 else s
+    return segment
+
+
+def _mean(values: np.ndarray) -> float:
+    """``values.mean()`` (the same sum, in the same order) without its Python overhead; 0 when empty."""
+    return float(np.add.reduce(values, axis=None) / values.size) if values.size else 0.0
+
+
+@njit(cache=True)
+def _autonomy_and_support(segment, ranked, draw, intensity, support_gain, autonomy, in_support, support):
+    """After a league table: ranked bodies in segment 1 earn autonomy; those in segment 4 enter intensive
+    support with chance ``intensity`` (by their ``draw``) and receive ``support_gain``. Returns who entered."""
+    entering = np.zeros(segment.size, dtype=np.bool_)
+    for i in range(segment.size):
+        autonomy[i] = 1.0 if ranked[i] and segment[i] == 1 else 0.0
+        entering[i] = ranked[i] and segment[i] == 4 and draw[i] < intensity
+        in_support[i] = entering[i]
+        if entering[i]:
+            support[i] += support_gain
+    return entering
 
 
 @njit(cache=True)
@@ -302,3 +328,31 @@ def _asks(covered, autonomy, in_support, earned_autonomy, volume, intensive, pre
         relief = 1.0 - earned_autonomy * autonomy[i]
         asks[i] = covered[i] * (volume * relief + intensive * in_support[i])
         steer[i] = covered[i] * prescriptiveness * (volume > 0)
+
+
+@njit(cache=True)
+def _spread(risk, inspections, total):
+    """Turn risk into each body's chance of an inspection, in place: ``inspections`` (the budget x the
+    bodies covered) shared in proportion to risk (``risk / total``), at most 1."""
+    for i in range(risk.size):
+        chance = inspections * risk[i] / total
+        risk[i] = 1.0 if chance > 1.0 else chance
+
+
+@njit(cache=True)
+def _sanction(who, active, sanctioned, sanction_size, size):
+    """Sanction the active bodies among ``who``: mark them and add ``size`` to this month's sanctions."""
+    for i in range(who.size):
+        if who[i] and active[i]:
+            sanctioned[i] = True
+            sanction_size[i] += size
+
+
+@njit(cache=True)
+def _catch_free_riders(inspected, free_riding, draw, chance, caught_free_riding):
+    """Inspected free-riders caught (each with ``chance``, by its ``draw``); added to ``caught_free_riding``."""
+    caught = np.zeros(inspected.size, dtype=np.bool_)
+    for i in range(inspected.size):
+        caught[i] = inspected[i] and free_riding[i] and draw[i] < chance
+        caught_free_riding[i] |= caught[i]
+    return caught

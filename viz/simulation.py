@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from abm import ICSModel, PARAMETERS, REGIMES, england, validate_parameters
-from abm.metrics import _trust_by_organisation
+from abm.metrics import trust_by_organisation
 from abm.network import LEVELS
 from abm.regimes import Regime
 
@@ -382,9 +382,9 @@ class Simulation:
         appearance), done with NumPy: building the table took a third of a step at the default size.
         """
         model = self.model
-        orgs, ties = model.orgs, model.ties
+        orgs = model.orgs
         active = np.asarray(orgs.active, dtype=bool)
-        given, _ = _trust_by_organisation(ties.src, ties.dst, ties.trust, ties.active, orgs.n)
+        given, _ = trust_by_organisation(model)
         turf = np.asarray(orgs.turf, dtype=float)
         month = model.month
         kinds = np.asarray(orgs.kind)[active]
