@@ -9,7 +9,8 @@ share seeds (common random numbers) and the test reports the mean paired differe
 its 95% t-interval; it asserts the direction (the whole interval on one side of zero) and
 an absolute difference of about half the one measured when the test was written. Each
 docstring names the mechanisms whose change could make the pattern fail, and the figure
-measured at the commit that wrote it (model at 00bea65; printed again with ``pytest -s``).
+measured when it was last written (3da1b0e; the same figures again at 69eee9c, whose model is
+bit-identical at default parameters; printed again with ``pytest -s``).
 """
 
 from __future__ import annotations
