@@ -38,6 +38,8 @@ from functools import cached_property, lru_cache
 import numpy as np
 from numba import njit
 
+from .kept import kept_until_changed
+
 EFFORT_SCALE = 0.02  # assumption: per-tie effort at which a project is half likely to be staffed
 FORUM_FACILITATION = 0.5  # assumption: a pair meeting in a forum has half its coordination overhead done for it
 
@@ -216,13 +218,13 @@ def voice_shares(model) -> np.ndarray:
     the shares are kept on the model and recomputed only when voice differs from last time.
     """
     voice = model.orgs.voice
-    key = voice.tobytes()
-    cached = model.__dict__.get("_voice_shares")
-    if cached is None or cached[0] != key:
-        shares = _voice_shares(a=model.ties.a, b=model.ties.b, voice=voice)
-        shares.setflags(write=False)
-        cached = model._voice_shares = (key, shares)
-    return cached[1]
+
+    def shares() -> np.ndarray:
+        share_a = _voice_shares(a=model.ties.a, b=model.ties.b, voice=voice)
+        share_a.setflags(write=False)
+        return share_a
+
+    return kept_until_changed(model, "_voice_shares", (voice,), shares)
 
 
 @njit(cache=True)

@@ -22,6 +22,7 @@ import pandas as pd
 from numba import njit
 
 from .ics_table import ics_frame, ics_snapshot
+from .kept import kept_until_changed
 from .network import LEVELS
 
 MODEL_METRICS: dict[str, str] = {
@@ -91,16 +92,14 @@ def _averaging_weights(model) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     and recomputed when the active organisations or the populations differ from last time.
     """
     orgs = model.orgs
-    key = (orgs.active.tobytes(), model.population.tobytes())
-    cached = model.__dict__.get("_metric_weights")
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    act = orgs.active
-    weights = (_weights(act), _weights(act & orgs.in_league_table),
-               _weights(act & (orgs.covered_by("overseer") | orgs.covered_by("inspector"))),
-               model.population / model.population.sum())
-    model._metric_weights = (key, weights)
-    return weights
+
+    def weights() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        act = orgs.active
+        return (_weights(act), _weights(act & orgs.in_league_table),
+                _weights(act & (orgs.covered_by("overseer") | orgs.covered_by("inspector"))),
+                model.population / model.population.sum())
+
+    return kept_until_changed(model, "_metric_weights", (orgs.active, model.population), weights)
 
 
 def effort_shares(orgs) -> tuple[np.ndarray, np.ndarray]:

@@ -44,6 +44,7 @@ from .channels import DELAYS_REFERENCE, Channels
 from .england import structure_configs
 from .events import ScheduledEvent, check_event
 from .ics_table import ics_table
+from .kept import kept_until_changed
 from .mesa_interface import documented_parameters, scenario_for, scenario_parameters
 from .metrics import MetricsCollector, tie_table
 from .network import TieNetwork
@@ -165,7 +166,6 @@ class ICSModel(mesa.Model):
                 raise TypeError(f"regulators: {cls!r} is not a Regulator subclass")
         self.regulators = [cls(self) for cls in regulator_classes]
 
-        self._voice_gini_of = None
         # ties from councils and VCSE bodies to their partners (their inclusion)
         self.inclusion_ties = self.orgs.is_kind("local_authority", "vcse", "vcse_alliance")[self.ties.src]
         self.beliefs = Beliefs(self.orgs)
@@ -245,12 +245,12 @@ class ICSModel(mesa.Model):
     def voice_gini(self) -> float:
         """Gini of voice within ICSs, mean over ICSs (recomputed only when voice changes)."""
         orgs = self.orgs
-        key = orgs.voice.tobytes()
-        if self._voice_gini_of != key:
+
+        def gini() -> float:
             act = orgs.active
-            self._voice_gini = float(voice.gini_by_group(orgs.voice[act], orgs.system[act], orgs.n_systems).mean())
-            self._voice_gini_of = key
-        return self._voice_gini
+            return float(voice.gini_by_group(orgs.voice[act], orgs.system[act], orgs.n_systems).mean())
+
+        return kept_until_changed(self, "_voice_gini", (orgs.voice,), gini)
 
     @property
     def month(self) -> int:

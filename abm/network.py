@@ -13,6 +13,8 @@ import networkx as nx
 import numpy as np
 from numba import njit
 
+from .kept import kept_until_changed
+
 LEVELS = ("none", "connecting", "cooperating", "coordinating", "collaborating")
 
 
@@ -70,6 +72,21 @@ class TieNetwork:
     @property
     def n(self) -> int:
         return self.src.size
+
+    def member_pairs(self, in_plan: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The pairs of which both partners signed the joint plan, in convening order, and where each ICS's
+        run of them starts and ends (``members[member_bounds[r]:member_bounds[r + 1]]`` lies in the run
+        ``convening_order[convening_bounds[r]:convening_bounds[r + 1]]``).
+
+        Kept until plan membership changes (each April), so the ICB's first walk, over its plan's
+        members, does not pass every other pair month after month.
+        """
+        def pairs() -> tuple[np.ndarray, np.ndarray]:
+            order = self.convening_order
+            both = np.flatnonzero(in_plan[self.a[order]] & in_plan[self.b[order]])
+            return order[both], np.searchsorted(both, self.convening_bounds).astype(np.int64)
+
+        return kept_until_changed(self, "_member_pairs", (in_plan,), pairs)
 
     def _refresh_degree(self) -> None:
         w = self.active.astype(float)

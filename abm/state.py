@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .kept import kept_until_changed
+
 
 class OrganisationArrays:
     """The changing state of every organisation, as NumPy arrays.
@@ -34,7 +36,6 @@ class OrganisationArrays:
         self.discharge_support = np.isin(self.kind, ("local_authority", "community"))  # social care and community beds
         self.is_flow_exposed = np.isin(self.kind, ("acute", "ambulance"))  # their beds and handovers feel delayed discharges
         self.active = np.ones(n, dtype=bool)
-        self._active_by_system = None     # (active organisations as bytes, their count per ICS)
         zeros = lambda: np.zeros(n)  # noqa: E731
         flags = lambda: np.zeros(n, dtype=bool)  # noqa: E731
         # heterogeneity, drawn by abm.structure
@@ -98,12 +99,12 @@ class OrganisationArrays:
         Kept until the active organisations change (a merger), so the monthly
         steps that divide by it do not recount.
         """
-        key = self.active.tobytes()
-        if self._active_by_system is None or self._active_by_system[0] != key:
-            count = np.maximum(np.bincount(self.system, weights=self.active, minlength=self.n_systems), 1)
-            count.setflags(write=False)
-            self._active_by_system = (key, count)
-        return self._active_by_system[1]
+        return kept_until_changed(self, "_active_by_system", (self.active,), self._count_active_by_system)
+
+    def _count_active_by_system(self) -> np.ndarray:
+        count = np.maximum(np.bincount(self.system, weights=self.active, minlength=self.n_systems), 1)
+        count.setflags(write=False)
+        return count
 
     def covered_by(self, role: str) -> np.ndarray:
         """Organisations that name ``role`` among the regulators overseeing them."""

@@ -91,32 +91,12 @@ class IntegratedCareBoard(Organisation):
         """
         ties, orgs, p = model.ties, model.orgs, model.p
         budget = np.floor(p["facilitation_budget"] + mandated + model.rng.random(orgs.n_systems)).astype(np.int64)
-        members, member_bounds = plan_pairs(model)
+        members, member_bounds = ties.member_pairs(orgs.in_plan)
         _choose(order=ties.convening_order, bounds=ties.convening_bounds, members=members,
                 member_bounds=member_bounds, system=ties.system_a, level=ties.level, active=ties.active,
                 budget=budget, forum_left=ties.forum_left, forum_months=FORUM_MONTHS)
         return _meet(forum_left=ties.forum_left, active=ties.active, a=ties.a, b=ties.b, forum_cost=FORUM_COST,
                      forum_time=orgs.forum_time)
-
-
-def plan_pairs(model) -> tuple[np.ndarray, np.ndarray]:
-    """The pairs of which both partners signed the joint plan, in convening order, and where each ICS's
-    run of them starts and ends (``members[member_bounds[r]:member_bounds[r + 1]]`` lies in the run
-    ``convening_order[convening_bounds[r]:convening_bounds[r + 1]]``).
-
-    Kept on the model until plan membership changes (each April), so the ICB's first walk, over
-    its plan's members, does not pass every other pair month after month.
-    """
-    ties, in_plan = model.ties, model.orgs.in_plan
-    key = in_plan.tobytes()
-    cached = model.__dict__.get("_plan_pairs")
-    if cached is None or cached[0] != key:
-        order = ties.convening_order
-        both = np.flatnonzero(in_plan[ties.a[order]] & in_plan[ties.b[order]])
-        members = order[both]
-        member_bounds = np.searchsorted(both, ties.convening_bounds).astype(np.int64)
-        cached = model._plan_pairs = (key, members, member_bounds)
-    return cached[1], cached[2]
 
 
 @njit(cache=True)

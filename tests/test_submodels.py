@@ -813,3 +813,22 @@ class TestRules:
     def test_registering_for_an_unknown_rule_raises(self):
         with pytest.raises(ValueError, match="no_such_rule"):
             register_rule("no_such_rule", "x")
+
+
+def test_kept_until_changed_recomputes_only_when_an_input_changes():
+    from abm.kept import kept_until_changed
+
+    class Owner:
+        pass
+
+    owner, calls = Owner(), []
+    x, y = np.zeros(3), np.ones(2)
+
+    def compute():
+        calls.append(1)
+        return float(x.sum() + y.sum())
+
+    assert kept_until_changed(owner, "_total", (x, y), compute) == 2.0
+    assert kept_until_changed(owner, "_total", (x, y), compute) == 2.0 and len(calls) == 1
+    y[0] = 5.0                       # a change in any input is seen
+    assert kept_until_changed(owner, "_total", (x, y), compute) == 6.0 and len(calls) == 2
