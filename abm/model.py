@@ -348,8 +348,9 @@ class ICSModel(mesa.Model):
         mandated = sum(regulator.forums(self) for regulator in self.regulators)
         convened = icb.convene(self, mandated)
 
-        # 4. the regulators' asks
+        # 4. the regulators' asks; the ICB's plan relays the national steer to its members
         oversight.demands(self)
+        icb.relay_steer(self)
 
         # 5. effort choice
         shares = self.rules["effort_choice"](self.decide("effort_utilities"), orgs.propensity, p)

@@ -16,6 +16,14 @@ the overseer's mandate for forums reach the partnership:
   (``FORUM_MONTHS``): while it meets, the pair is at least "connecting" (first
   contact is forced) and both sides spend a little capacity on it; it does
   not create trust.
+- **relaying the national steer** (monthly): the ICB is held to national
+  asks like the providers, and its plan carries the steer those asks give
+  (the priorities a joint forward plan must deliver; Health and Care Act
+  2022, s. 14Z52; NHS England 2022) to every partner that signed it. A
+  member works to the clearer of the steer it received itself and the one
+  its plan relays, so councils, primary care and VCSE members share the
+  national steer only through the plan. No regime setting enters: how
+  clear the steer is depends on the asks the ICB received.
 - **pooling** (every April): where national funding rules allow money to be
   pooled (``funding_flexibility``), it pools a share of its allocation with the
   plan's members. Pooled money pays for prevention work (joint prevention
@@ -71,6 +79,13 @@ class IntegratedCareBoard(Organisation):
                         shared_purpose=orgs.shared_purpose, rate=PLAN_PURPOSE_RATE)
 
     @classmethod
+    def relay_steer(cls, model) -> None:
+        """Pass the national steer the ICB received on to its plan's members (after the asks)."""
+        orgs = model.orgs
+        _relay(steer=orgs.steer, in_plan=orgs.in_plan, active=orgs.active, is_icb=orgs.is_icb,
+               system=orgs.system, n_systems=orgs.n_systems)
+
+    @classmethod
     def pool_funds(cls, model) -> None:
         """Pool a share of each ICB's allocation with its plan's members, as funding rules allow."""
         orgs, p = model.orgs, model.p
@@ -97,6 +112,18 @@ class IntegratedCareBoard(Organisation):
                 budget=budget, forum_left=ties.forum_left, forum_months=FORUM_MONTHS)
         return _meet(forum_left=ties.forum_left, active=ties.active, a=ties.a, b=ties.b, forum_cost=FORUM_COST,
                      forum_time=orgs.forum_time)
+
+
+@njit(cache=True)
+def _relay(steer, in_plan, active, is_icb, system, n_systems):
+    """Each active plan member's steer becomes the larger of its own and its ICB's (in place)."""
+    relayed = np.zeros(n_systems)
+    for i in range(steer.size):
+        if is_icb[i] and active[i] and steer[i] > relayed[system[i]]:
+            relayed[system[i]] = steer[i]
+    for i in range(steer.size):
+        if in_plan[i] and active[i] and relayed[system[i]] > steer[i]:
+            steer[i] = relayed[system[i]]
 
 
 @njit(cache=True)
