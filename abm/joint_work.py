@@ -154,10 +154,18 @@ def _projects(a, b, level, trust, joint_work, level_sum, effort_joint, share_a, 
         both = x_a * x_b
         ok = False
         attempted[k] = both > 0
+        kept_share = 1.0
         if both > 0:
             tried[i] += 1.0
             tried[j] += 1.0
-            mutual = np.sqrt(both)
+            # the share of the pair's effort not lost to coordination overhead: a clearer steer
+            # (or a forum) saves more of it, and only what is left counts towards success
+            clear = min(_clarity(steer[i], shared_purpose[i], steer_strength),
+                        _clarity(steer[j], shared_purpose[j], steer_strength))
+            if meeting[k] and clear < facilitation:
+                clear = facilitation
+            kept_share = 1.0 - overhead[lv] * (1.0 - clear)
+            mutual = np.sqrt(both) * kept_share
             balance = min(x_a, x_b) / max(x_a, x_b)
             mutual_trust = min(trust[2 * k], trust[2 * k + 1])
             chance = mutual / (mutual + effort_scale) * balance * (0.3 + 0.7 * mutual_trust)
@@ -169,11 +177,7 @@ def _projects(a, b, level, trust, joint_work, level_sum, effort_joint, share_a, 
         if ok:
             won[i] += 1.0
             won[j] += 1.0
-            clear = min(_clarity(steer[i], shared_purpose[i], steer_strength),
-                        _clarity(steer[j], shared_purpose[j], steer_strength))
-            if meeting[k] and clear < facilitation:
-                clear = facilitation
-            out = (x_a + x_b) * advantage[lv] * (1.0 - overhead[lv] * (1.0 - clear))
+            out = (x_a + x_b) * advantage[lv] * kept_share
             for c in range(n_channels):
                 share = out * mix[k, c]
                 if c == n_channels - 1:
