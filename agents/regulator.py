@@ -115,7 +115,12 @@ class Regulator(mesa.Agent):
         self.check_contributions(model, inspected)
 
     def check_contributions(self, model, inspected: np.ndarray) -> None:
-        """Inspectors do not check joint work."""
+        """An inspection also checks each body's share of joint work (partnership working is part of
+        being well led): an inspected free-rider is sanctioned with chance ``free_rider_deterrence``."""
+        orgs, p, rng = model.orgs, model.p, model.rng
+        caught = _catch_free_riders(inspected=inspected, free_riding=free_riders(orgs), draw=rng.random(orgs.n),
+                                    chance=p["free_rider_deterrence"], caught_free_riding=orgs.caught_free_riding)
+        self.sanction(model, caught, 1.0)
 
     def sanction(self, model, who: np.ndarray, weight: float) -> None:
         """Impose a sanction of the regime's severity on ``who``."""
@@ -179,7 +184,7 @@ class NHSEOverseer(Regulator):
         return np.full(model.orgs.n_systems, FORUMS_AT_FULL * p["convening_strength"] * regime.oversight_intensity)
 
     def check_contributions(self, model, inspected: np.ndarray) -> None:
-        """Where scores count the system outcome, an inspection checks each body's share of joint work."""
+        """The overseer checks joint work as far as its scores count the system outcome."""
         orgs, regime, p, rng = model.orgs, model.regime, model.p, model.rng
         focus = regime.system_focus
         if focus <= 0:
