@@ -2,18 +2,19 @@
 
 Each organisation spreads its joint-work effort over its ties at connecting
 level or above, in proportion to their level. A pair in which both invest
-runs a joint project this month. It succeeds with a chance that rises with
-their mutual effort and mutual trust and falls with imbalance of effort. A
-success:
+runs a joint project this month. Part of their effort is lost to
+coordination overhead, which is highest at the first steps (collaborative
+inertia; Huxham & Vangen 2005) and lower where both partners work to the
+same clear steer: detailed national asks, received or relayed to them by the
+ICB's plan, or the purpose of the plan both signed (``steer_strength``), or
+an ICB forum the pair meets in this month (a facilitated meeting is
+coordination done for them: ``FORUM_FACILITATION``). The project succeeds
+with a chance that rises with the mutual effort left after overhead and with
+mutual trust, and falls with imbalance of effort. A success:
 
-- produces joint output: (effort of both) x collaborative advantage, which
-  grows with the level (Huxham & Vangen 2005: joint output can exceed what
-  each could do alone), less coordination overhead, which is highest at the
-  first steps (collaborative inertia) and lower where both partners work to
-  the same clear steer: detailed national asks both received, or the ICB's
-  joint plan both signed (``steer_strength``), or an ICB forum the pair
-  meets in this month (a facilitated meeting is coordination done for them:
-  ``FORUM_FACILITATION``);
+- produces joint output: (effort of both, less overhead) x collaborative
+  advantage, which grows with the level (joint output can exceed what each
+  could do alone);
 - feeds the channels its partners work in (``Organisation.channels``: patient
   flow, workforce, prevention; a pair feeds the product of the two sides'),
   as capability of the partners' ICSs that matures after each channel's delay

@@ -10,7 +10,8 @@ Each month the trust of i in j moves towards what i observed of j:
   work with others (good, weight ``reputation_weight`` x j's win rate);
 - j caught gaming by a regulator this month, whether or not i worked with j
   (bad: an observation of 0 with weight ``reputation_weight`` x
-  ``negativity_bias``, at most 1).
+  ``negativity_bias``, at most 1, times ``detection_publicity``: how far
+  the detection reaches partners; 0 switches this distrust off).
 
 The observation is the weighted mean of these, and the weight of the update
 is their summed weight, at most 1.
@@ -46,7 +47,7 @@ def update_trust(ties, result, caught: np.ndarray, p: dict) -> None:
             investment=ties.investment, kept_by_a=result.kept_by_a, kept_by_b=result.kept_by_b,
             success=result.success, win_rate=result.win_rate, caught=caught,
             record_smoothing=p["record_smoothing"], reputation_weight=p["reputation_weight"],
-            bad_weight=min(1.0, p["reputation_weight"] * p["negativity_bias"]),
+            bad_weight=min(1.0, p["reputation_weight"] * p["negativity_bias"]) * p["detection_publicity"],
             build_rate=p["trust_build_rate"], erosion_rate=p["trust_erosion_rate"],
             damage_gain=p["damage_gain"], damage_decay=p["damage_decay"],
             small_win_boost=p["small_win_boost"])

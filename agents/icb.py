@@ -18,8 +18,9 @@ the overseer's mandate for forums reach the partnership:
   not create trust.
 - **relaying the national steer** (monthly): the ICB is held to national
   asks like the providers, and its plan carries the steer those asks give
-  (the priorities a joint forward plan must deliver; Health and Care Act
-  2022, s. 14Z52; NHS England 2022) to every partner that signed it. A
+  (the national priorities a joint forward plan must set out how to
+  deliver; Health and Care Act 2022; NHS England 2022) to every partner
+  that signed it. A
   member works to the clearer of the steer it received itself and the one
   its plan relays, so councils, primary care and VCSE members share the
   national steer only through the plan. No regime setting enters: how

@@ -10,17 +10,20 @@ organisations experience:
   compliance work: more and more detailed asks under a prescriptive regime,
   fewer for bodies that earned autonomy. Detailed asks are also a clear
   steer: they cut the coordination overhead of joint work between bodies
-  that received the same steer (``abm.joint_work``).
+  that work to the same steer (``abm.joint_work``), whether they received
+  it or the ICB's plan relays it to them (``agents.icb``).
 - **inspections** (each regulator, monthly): an inspection budget that
   grows with oversight intensity, less what improvement support uses, spread
   over the covered bodies by risk (a low segment, being caught before) and
   away from bodies with earned autonomy. An inspection detects gaming with a
   chance that rises with how much the body games; a detected body is
   sanctioned, its reported figures are corrected and its partners see it.
-  Where accountability is held on system outcomes, an inspection by the
-  overseer also checks contributions to joint work: a body putting in under
-  half its ICS's mean is sanctioned as a free-rider with a chance set by
-  ``free_rider_deterrence``.
+  An inspection also checks contributions to joint work: a body putting in
+  under half its ICS's mean is sanctioned as a free-rider. The inspector
+  does so at every inspection, with chance ``free_rider_deterrence``
+  (working in partnership with other agencies is part of being well led:
+  Care Quality Commission 2017); the overseer with that chance times the
+  weight its scores give the system outcome.
 - **league tables** (overseer, quarterly): covered providers are scored on
   reported performance and the system outcome, weighted by the regime's
   ``system_focus``, and ranked into quartile segments (ties broken at random;

@@ -69,7 +69,7 @@ SWITCH_OFFS: dict[str, tuple[str, float, str]] = {
     "defensiveness after scrutiny": ("turf_scrutiny_weight", 0.0, "cost"),
     "defensiveness after sanctions": ("turf_sanction_weight", 0.0, "cost"),
     "gaming": ("gaming_propensity", 0.0, "cost"),
-    "distrust of a caught body": ("reputation_weight", 0.0, "cost"),
+    "distrust of a caught body": ("detection_publicity", 0.0, "cost"),
     "extra weight of bad news": ("negativity_bias", 1.0, "cost"),
 }
 

@@ -107,6 +107,17 @@ class TestTrust:
         t2, _, _ = trust_step(0.5, kept=None, caught=True, win_rate=1.0)
         assert t < t2 < 0.5
 
+    def test_a_private_detection_leaves_partners_trust_alone(self):
+        """detection_publicity scales the weight of a detection; 0 switches partners' distrust off."""
+        t, _, _ = trust_step(0.5, kept=None, caught=True, detection_publicity=0.0)
+        assert t == 0.5
+        half, _, _ = trust_step(0.5, kept=None, caught=True, detection_publicity=0.5)
+        bad = 0.5 * min(1.0, P["reputation_weight"] * P["negativity_bias"])
+        assert half == pytest.approx(0.5 - P["trust_erosion_rate"] * bad * 0.5, abs=1e-12)
+        # the good half of reputation is untouched
+        good, _, _ = trust_step(0.5, kept=None, win_rate=0.5, detection_publicity=0.0)
+        assert good == trust_step(0.5, kept=None, win_rate=0.5)[0]
+
     def test_a_small_win_adds_its_boost_of_the_room_below_the_ceiling(self):
         t, _, _ = trust_step(0.5, kept=0.5, damage=0.1, success=True)
         assert t == pytest.approx(0.5 + P["small_win_boost"] * (1 - 0.1 * (1 - P["damage_decay"]) - 0.5), abs=1e-12)
@@ -832,3 +843,90 @@ def test_kept_until_changed_recomputes_only_when_an_input_changes():
     assert kept_until_changed(owner, "_total", (x, y), compute) == 2.0 and len(calls) == 1
     y[0] = 5.0                       # a change in any input is seen
     assert kept_until_changed(owner, "_total", (x, y), compute) == 6.0 and len(calls) == 2
+
+
+# --------------------------------------------------------------------- the clear steer and free-rider checks
+def one_pair(overhead, steer, shared_purpose=0.0, steer_strength=1.0, meeting=False, draw=0.2):
+    """One pair at level 1 with equal effort, run through the joint-work kernel; returns (success, inflow)."""
+    from abm.joint_work import FORUM_FACILITATION, _projects
+
+    advantage = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
+    out = _projects(a=np.array([0]), b=np.array([1]), level=np.array([1, 1]), trust=np.array([1.0, 1.0]),
+                    joint_work=np.array([1.0, 1.0]), level_sum=np.array([1.0, 1.0]),
+                    effort_joint=np.array([0.5, 0.5]), share_a=np.array([0.5]), acute=np.zeros(2, bool),
+                    steer=np.array([steer, steer]), shared_purpose=np.array([shared_purpose, shared_purpose]),
+                    steer_strength=steer_strength, meeting=np.array([meeting]), facilitation=FORUM_FACILITATION,
+                    system_a=np.array([0]), system_b=np.array([0]), draws=np.array([draw], dtype=np.float32),
+                    advantage=advantage, overhead=np.array([1.0, overhead, 0.0, 0.0, 0.0]),
+                    mix=np.array([[1.0, 0.0, 0.0]]), pooled_share=np.zeros(1), effort_scale=1.0,
+                    investment=np.zeros(2), n_orgs=2, n_systems=1)
+    return bool(out[0][0]), float(out[4].sum())
+
+
+class TestCoordinationOverhead:
+    """Effort lost to coordination overhead counts neither towards success nor towards output."""
+
+    def test_without_overhead_the_chance_is_mutual_effort_over_effort_plus_scale(self):
+        # mutual effort 1, scale 1, balance 1, trust 1: chance 0.5
+        assert one_pair(0.0, 0.0, draw=0.49)[0] and not one_pair(0.0, 0.0, draw=0.51)[0]
+
+    def test_overhead_lowers_the_chance_of_success(self):
+        # overhead 0.8 and no steer leave 0.2 of the effort: chance 0.2 / 1.2 = 0.167
+        assert one_pair(0.8, 0.0, draw=0.16)[0] and not one_pair(0.8, 0.0, draw=0.17)[0]
+
+    def test_a_shared_steer_saves_overhead_for_success_and_output(self):
+        # steer 1 at full strength saves all of it: chance 0.5 again, output 2 x 1 x 1
+        success, inflow = one_pair(0.8, 1.0, draw=0.49)
+        assert success and inflow == pytest.approx(2.0)
+        # half a steer saves half: kept share 0.6, chance 0.6 / 1.6 = 0.375, output 2 x 0.6
+        assert one_pair(0.8, 0.5, draw=0.37)[0] and not one_pair(0.8, 0.5, draw=0.38)[0]
+        assert one_pair(0.8, 0.5, draw=0.1)[1] == pytest.approx(1.2)
+        # without steer_strength the steer saves nothing
+        assert not one_pair(0.8, 1.0, steer_strength=0.0, draw=0.17)[0]
+
+    def test_the_plan_steers_at_half_its_shared_purpose_and_a_forum_at_facilitation(self):
+        # shared purpose 1 gives a steer of 0.5, as a forum does
+        assert one_pair(0.8, 0.0, shared_purpose=1.0, draw=0.37)[0]
+        assert not one_pair(0.8, 0.0, shared_purpose=1.0, draw=0.38)[0]
+        assert one_pair(0.8, 0.0, meeting=True, draw=0.37)[0]
+
+
+class TestSteerRelay:
+    def test_plan_members_work_to_the_steer_their_icb_received(self):
+        m = ICSModel(rng=3, regime="top_down")
+        m.step()
+        o = m.orgs
+        icb_steer = o.steer[o.is_icb][0]
+        assert icb_steer == pytest.approx(REGIMES["top_down"].prescriptiveness)
+        uncovered = ~(o.covered_by("overseer")) & o.active
+        members, others = uncovered & o.in_plan, uncovered & ~o.in_plan
+        assert members.any() and others.any()
+        assert_allclose(o.steer[members], icb_steer)
+        assert_array_equal(o.steer[others], 0.0)
+
+    def test_a_less_prescriptive_regime_relays_a_weaker_steer(self):
+        m = ICSModel(rng=3, regime="permissive")
+        m.step()
+        o = m.orgs
+        members = ~o.covered_by("overseer") & o.in_plan & o.active
+        assert_allclose(o.steer[members], REGIMES["permissive"].prescriptiveness)
+
+
+class TestFreeRiderChecks:
+    def test_the_inspector_checks_contributions_whatever_the_scores_weigh(self):
+        """With no system weight in scores the overseer checks nobody, but the inspector still catches
+        free-riders it inspects (in proportion to free_rider_deterrence)."""
+        def caught(deterrence):
+            m = ICSModel(rng=5, regime="top_down", system_focus=0.0, free_rider_deterrence=deterrence,
+                         inspection_capacity=1.0)
+            total = np.zeros(m.orgs.n)
+            for _ in range(24):
+                m.step()
+                total += m.orgs.caught_free_riding
+            return total, m
+        total, m = caught(1.0)
+        overseer_only = m.orgs.covered_by("overseer") & ~m.orgs.covered_by("inspector")
+        assert total.sum() > 0
+        assert total[overseer_only].sum() == 0     # the ICB: the overseer scores no system here
+        none, _ = caught(0.0)
+        assert none.sum() == 0
