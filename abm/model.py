@@ -6,7 +6,8 @@ overview and scheduling"):
  1. scheduled events (regime changes, mergers, turnover, cuts, shocks)
  2. pressure and capacity; voice; what each organisation sees of its ties
  3. the ICB: every April a joint plan and pooled funds; every month forums
- 4. the regulators' asks: compliance work
+ 4. the regulators' asks: compliance work and the national steer, which the ICB's
+    plan relays to its members
  5. effort choice: own targets, joint work, gaming (each kind's own rule)
  6. joint work on ties: projects, small wins, benefit sharing, channel output
  7. channels (admissions, delayed discharges, vacancies) and performance
