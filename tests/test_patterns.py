@@ -9,8 +9,8 @@ share seeds (common random numbers) and the test reports the mean paired differe
 its 95% t-interval; it asserts the direction (the whole interval on one side of zero) and
 an absolute difference of about half the one measured when the test was written. Each
 docstring names the mechanisms whose change could make the pattern fail, and the figure
-measured when it was last written (3da1b0e; the same figures again at 69eee9c, whose model is
-bit-identical at default parameters; printed again with ``pytest -s``).
+measured when it was last written (d76e181, model 2.1, whose model code is as at cfaa630;
+printed again with ``pytest -s``).
 """
 
 from __future__ import annotations
@@ -66,20 +66,23 @@ def top_down():
 # --------------------------------------------------------------------------- 1
 def test_1_trust_falls_faster_than_it_builds(top_down):
     """When a regulator catches an organisation gaming (under top_down), its partners' trust
-    in it falls within the month; a year later little of the fall has been regained.
+    in it falls within the month; a year later less than the fall has been regained (about
+    half on model 2.1, a quarter on model 2.0: more joint work under top_down now brings more
+    small wins). The fall per month remains far faster than the rebuilding per month.
 
     Event study on whole-model runs: every first detection of a body (none in the year
     before, none in the three years after), its partners' mean trust in it relative to the
     month before, less the same change for bodies of its kind not caught in that window
-    (difference in differences). Per seed, the mean over its events (4-13 events).
+    (difference in differences). Per seed, the mean over its events (1-7 events).
 
-    Measured: fall in the detection month 0.050 (95% CI 0.047 to 0.053); regained over the
-    next 12 months 0.012 (0.004 to 0.019), about 0.001 a month: the fall is some 50 times
-    faster than the rebuilding (fall per month less rebuilding per month 0.049, 0.045 to
-    0.052); share of the fall regained after 12 months 0.24 (0.09 to 0.39).
+    Measured: fall in the detection month 0.052 (95% CI 0.049 to 0.055); regained over the
+    next 12 months 0.023 (0.014 to 0.033), about 0.002 a month: the fall is some 25 times
+    faster than the rebuilding (fall per month less rebuilding per month 0.050, 0.047 to
+    0.053); share of the fall regained after 12 months 0.46 (0.27 to 0.65).
 
     Could fail if: reputation stops carrying detections to partners (``reputation_weight``,
-    ``negativity_bias``, the caught flag in ``abm.trust``), erosion is no faster than building
+    ``negativity_bias``, the caught flag in ``abm.trust``; ``detection_publicity`` 0 switches
+    off partners' distrust of a caught body), erosion is no faster than building
     (``trust_erosion_rate``), the damage ceiling goes (``damage_gain``), small wins or a good
     record rebuild trust fast (``small_win_boost``, ``record_smoothing``), or inspections stop
     detecting gaming (``detection_probability``, gaming too small to find).
@@ -116,14 +119,14 @@ def test_1_trust_falls_faster_than_it_builds(top_down):
     assert len(falls) >= 15, "too few seeds with a detection: is gaming still detected under top_down?"
     assert fall.above(0.02)
     assert speed.above(0.02)
-    assert share.high < 0.6
+    assert share.high < 1.0
 
 
 # --------------------------------------------------------------------------- 2
 def test_2_a_history_of_joint_working_speeds_progress_along_the_continuum():
     """initial_trust 0.6 vs 0.3 (same seeds): collaboration index at month 24.
 
-    Measured: +0.098 (95% CI +0.093 to +0.103).
+    Measured: +0.103 (95% CI +0.098 to +0.109).
 
     Could fail if: readiness stops depending on mutual trust (``abm.continuum``), trust
     converges within two years whatever its start (fast ``trust_build_rate`` and
@@ -143,16 +146,16 @@ def test_3_system_outcome_gains_of_collaboration_are_small_and_late(permissive, 
     gain in system outcome over the first two years (mean of months 13-24) and the further
     gain by year ten (mean of months 109-120).
 
-    Measured: early +0.0001 (95% CI -0.0001 to +0.0003), late further gain +0.0233
-    (+0.0219 to +0.0247).
+    Measured: early +0.0002 (95% CI +0.0000 to +0.0003), late further gain +0.0241
+    (+0.0221 to +0.0260).
 
     A regime switch at month 1 from top_down to permissive is not a clean case on the system
     outcome: fewer national asks free capacity for organisations' own targets at once, so
-    part of its system-outcome gain comes in the first year (months 13-24: +0.0127, 95% CI
-    +0.0119 to +0.0135; further gain by months 109-120 +0.0351, +0.0313 to +0.0388). Its
-    collaboration channel is small and late, and this test asserts that for channel
-    capability (early +0.0024, +0.0014 to +0.0035; late further gain +0.112, +0.101 to
-    +0.123).
+    most of its system-outcome gain comes in the first year (months 13-24: +0.0116, 95% CI
+    +0.0105 to +0.0127; further gain by months 109-120 +0.0048, -0.0009 to +0.0104, not
+    distinguishable from zero). Its collaboration channel is small and late, and this test
+    asserts that for channel capability (early a small loss, -0.0035, -0.0052 to -0.0017;
+    late further gain +0.0181, +0.0020 to +0.0342).
 
     Could fail if: channel delays shrink (``CHANNEL_DELAYS``, ``capability_delay``), joint
     output feeds the system outcome directly, capability saturates early, or voice stops
@@ -188,10 +191,10 @@ def test_4_acute_trusts_dominate_realised_decisions_unless_inclusion(permissive,
     continuum level of councils' and VCSE bodies' ties (council_vcse_inclusion), averaged over
     months 1-120.
 
-    Measured: acute trusts' share in their own successful projects 0.885 (95% CI 0.873 to
-    0.897) by default, 0.528 (0.520 to 0.535) with inclusion; inclusion lowers
-    acute_decision_share by 0.035 (0.030 to 0.040) and raises council_vcse_inclusion by 0.022
-    (0.020 to 0.024).
+    Measured: acute trusts' share in their own successful projects 0.886 (95% CI 0.875 to
+    0.898) by default, 0.522 (0.517 to 0.528) with inclusion; inclusion lowers
+    acute_decision_share by 0.038 (0.033 to 0.043) and raises council_vcse_inclusion by 0.017
+    (0.015 to 0.018).
 
     Could fail if: acute trusts stop taking part in the projects that succeed (their ties
     stay unconnected, their joint effort goes elsewhere), voice stops following budget
@@ -221,8 +224,8 @@ def test_5_operational_pressure_crowds_out_joint_work_and_lowers_the_system_outc
     """pressure 0.3 vs 0.8 (same seeds): joint-work share of discretionary capacity,
     collaboration index and system outcome, averaged over months 1-120.
 
-    Measured: joint work +0.095 (95% CI +0.091 to +0.099), collaboration index +0.074
-    (+0.068 to +0.079), system outcome +0.359 (+0.357 to +0.362). Most of the system-outcome
+    Measured: joint work +0.090 (95% CI +0.087 to +0.094), collaboration index +0.073
+    (+0.067 to +0.079), system outcome +0.361 (+0.359 to +0.364). Most of the system-outcome
     difference is pressure's direct cost to performance and to discharge support; the
     channels' share grows over the run as capability follows joint work.
 
@@ -247,12 +250,12 @@ def test_6_top_down_oversight_raises_turf_and_the_gaming_gap(permissive, top_dow
     """top_down vs permissive (same seeds): mean turf, and the gap between reported and true
     performance of providers in league tables, averaged over months 1-120.
 
-    Measured: turf +0.051 (95% CI +0.049 to +0.053), gaming gap +0.0023 (+0.0007 to +0.0039).
+    Measured: turf +0.057 (95% CI +0.055 to +0.058), gaming gap +0.0043 (+0.0026 to +0.0061).
     The gaming gap is small at the default ``gaming_propensity`` (0.3) because top_down's
     inspections also deter: organisations learn the chance that an inspection finds gaming
     from their peers' detections (``abm.beliefs``). With ``gaming_propensity`` 1 and
-    ``gaming_leverage`` 10 it reaches 12 points for providers under top_down, and 40 with
-    detection switched off (docs/exploration.md).
+    ``gaming_leverage`` 10 it reached 12 points for providers under top_down, and 40 with
+    detection switched off, on model 2.0 (docs/exploration.md; not re-measured on 2.1).
 
     Could fail if: scrutiny and sanctions stop raising turf (``turf_scrutiny_weight``,
     ``turf_sanction_weight``), organisations stop believing their own score carries a stake
@@ -272,8 +275,8 @@ def test_7_system_accountability_keeps_organisations_in_joint_work():
     """oversight_intensity 0.8 with system_focus 0 (organisational accountability) vs 1
     (system accountability), same seeds: joint-work share and collaboration index, months 1-120.
 
-    Measured: joint work +0.022 (95% CI +0.019 to +0.024), collaboration index +0.026
-    (+0.021 to +0.030).
+    Measured: joint work +0.025 (95% CI +0.021 to +0.029), collaboration index +0.024
+    (+0.019 to +0.029).
 
     Could fail if: the published weights stop reaching organisations' beliefs about the
     stakes of their own score and the system outcome (``abm.beliefs``), free-rider checks
@@ -296,7 +299,7 @@ def test_8_early_small_wins_start_a_virtuous_cycle():
     a project succeeds is drawn at random given the pair's state, so the difference is what
     the win set going. Per seed, the mean level difference.
 
-    Measured: +0.27 levels (95% CI +0.23 to +0.32).
+    Measured: +0.25 levels (95% CI +0.19 to +0.31).
 
     Could fail if: a small win stops raising trust (``small_win_boost``), or trust stops
     driving readiness for the next step (``abm.continuum``), or a failure costs as much trust
@@ -325,8 +328,8 @@ def test_9_power_imbalance_lowers_collaboration_unless_inclusion_counters_it():
     """voice_budget_exponent 0 vs 2, and 2 with inclusion = 1 vs 2 alone (same seeds):
     collaboration index, months 1-120.
 
-    Measured: equal vs steep voice +0.0115 (95% CI +0.0102 to +0.0128); inclusion under steep
-    voice +0.0170 (+0.0154 to +0.0186).
+    Measured: equal vs steep voice +0.0087 (95% CI +0.0074 to +0.0100); inclusion under steep
+    voice +0.0128 (+0.0115 to +0.0142).
 
     Could fail if: unequal sharing of joint benefits stops raising the turf of those who
     contribute more than they receive (``turf_unfairness_weight``), turf stops lowering
