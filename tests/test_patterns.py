@@ -254,8 +254,8 @@ def test_6_top_down_oversight_raises_turf_and_the_gaming_gap(permissive, top_dow
     The gaming gap is small at the default ``gaming_propensity`` (0.3) because top_down's
     inspections also deter: organisations learn the chance that an inspection finds gaming
     from their peers' detections (``abm.beliefs``). With ``gaming_propensity`` 1 and
-    ``gaming_leverage`` 10 it reached 12 points for providers under top_down, and 40 with
-    detection switched off, on model 2.0 (docs/exploration.md; not re-measured on 2.1).
+    ``gaming_leverage`` 10 it reaches 7 points for providers under top_down, and 40 with
+    detection switched off (model 2.1; docs/exploration.md, "Gaming").
 
     Could fail if: scrutiny and sanctions stop raising turf (``turf_scrutiny_weight``,
     ``turf_sanction_weight``), organisations stop believing their own score carries a stake
