@@ -22,8 +22,8 @@
 - reads who leads against what joint work has built in the permissive run
   (its mean channel capability): a channel's level is stock / (stock + H),
   so a unit more joint output raises it by (1 - level)^2 / H, a 36th as much
-  at 0.9 as at 0.4. Benefits of oversight that act through joint output can
-  only move the shares where capability is unsaturated
+  at 0.9 as at 0.4. Benefits of oversight that act through joint work
+  matter most where capability is unsaturated
   (``capability_bands``, ``switch_off_by_capability``).
 
 Command line::
@@ -434,23 +434,29 @@ def sampled_factors(results) -> list[str]:
 
 
 def load_pairs(path, factors: list[str] | None = None, window=WINDOW) -> tuple[pd.DataFrame, list[str]]:
-    """``paired_differences`` of a results folder, and its sampled factor names."""
+    """``paired_differences`` of a results folder, and its sampled factor names.
+
+    Raises ValueError if the folder holds no finished run yet (a sweep still
+    starting, or stopped before its first batch was stored).
+    """
     from .store import load
 
     res = load(path)
     factors = factors or sampled_factors(res)
     outcomes = tuple(OUTCOMES) + MEDIATORS
+    if res.metrics.empty or not set(outcomes) <= set(res.metrics.columns):
+        raise ValueError(f"{path}: no finished runs yet")
     return paired_differences(time_averaged(res, window, outcomes), factors, outcomes), factors
 
 
 def analyse(main: str | Path, noise: str | Path | None = None, switch_offs: str | Path | None = None,
-            depth: int = 3) -> dict:
-    """Everything the note reports, from the results folders."""
-    pairs, factors = load_pairs(main)
+            depth: int = 3, window=WINDOW) -> dict:
+    """Everything the note reports, from the results folders (outcomes averaged over ``window``)."""
+    pairs, factors = load_pairs(main, window=window)
     out = {"pairs": pairs, "factors": factors}
     noise_table = None
     if noise is not None and Path(noise).exists():
-        extra, _ = load_pairs(noise, factors)
+        extra, _ = load_pairs(noise, factors, window)
         both = pd.concat([pairs[pairs["sample"].isin(extra["sample"])], extra], ignore_index=True)
         noise_table = seed_noise(both)
         out["noise_pairs"] = both
@@ -465,7 +471,11 @@ def analyse(main: str | Path, noise: str | Path | None = None, switch_offs: str 
         for label, (param, _, _) in SWITCH_OFFS.items():
             folder = Path(switch_offs) / param
             if (folder / "manifest.json").exists():
-                frame, _ = load_pairs(folder, factors)
+                try:
+                    frame, _ = load_pairs(folder, factors, window)
+                except ValueError:      # still running, or stopped before any run was stored
+                    out.setdefault("switch_offs_skipped", []).append(str(folder))
+                    continue
                 switched[label] = frame
         if switched:
             out["switch_offs"] = switch_off_table(pairs, switched)
@@ -542,6 +552,8 @@ def report_markdown(a: dict) -> str:
                 f"{_pct(r['ci_td_on'])} -> {_pct(r['ci_td_off'])} | "
                 f"{int(r['ci_flips_to_td'])} / {int(r['ci_flips_to_pm'])} | "
                 f"{r['ci_mean_diff_change']:+.4f} ± {r['ci_change_ci']:.4f} |")
+    if a.get("switch_offs_skipped"):
+        lines += ["", "Switch-off folders skipped (no finished runs yet): " + ", ".join(a["switch_offs_skipped"])]
     if "switch_offs_by_capability" in a:
         lines += ["", f"Change in the system-outcome difference when each is switched off, where the permissive "
                       f"run's capability is at most {SATURATED:g} (joint work unsaturated) and above it:", "",

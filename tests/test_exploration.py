@@ -60,8 +60,12 @@ def test_the_shipped_experiment_crosses_each_sample_with_both_regimes_on_one_see
                  "prevention_gain", "flow_gain", "inclusion", "facilitation_budget", "belief_learning_rate",
                  "capability_half_output"):
         assert exp.factors[name].is_range, name
+    # every switched mechanism's strength is sampled, except detection_publicity, which only switches
+    # partners' distrust of a caught body off (its size is sampled through reputation_weight and
+    # negativity_bias) and is held at its default, 1
     for param, _, _ in ex.SWITCH_OFFS.values():
-        assert param in exp.factors, param
+        assert param in exp.factors or param == "detection_publicity", param
+    assert "reputation_weight" in exp.factors and "negativity_bias" in exp.factors
 
 
 def test_plans_keep_samples_and_seeds():
@@ -183,3 +187,17 @@ def test_capability_bands_and_switch_offs_split_by_saturation():
     # half-width of the 95% interval: 1.96 x SD(0.01, 0.02, 0.03, 0.04) / 2
     assert row["unsaturated_ci"] == pytest.approx(ex.Z95 * np.std([0.01, 0.02, 0.03, 0.04], ddof=1) / 2)
     assert row["saturated_ci"] == pytest.approx(0.0)
+
+
+def test_a_switch_off_still_starting_is_skipped_not_a_traceback(tiny, tmp_path):
+    """`report` while a switch-off sweep has stored no run yet: that folder is named as skipped."""
+    exp, root = tiny
+    off, _ = ex.switch_off_plan(exp, "steer_strength", 0.0, samples=3)
+    with ThreadPoolExecutor(1) as pool:
+        ex.run_plan(off, [], tmp_path / "off" / "steer_strength", progress=False, executor=pool)
+    with pytest.raises(ValueError, match="no finished runs yet"):
+        ex.load_pairs(tmp_path / "off" / "steer_strength", ["pressure"], window=WINDOW)
+    result = ex.analyse(root / "main", None, tmp_path / "off", depth=2, window=WINDOW)
+    assert result["switch_offs_skipped"] == [str(tmp_path / "off" / "steer_strength")]
+    assert "switch_offs" not in result
+    assert "skipped (no finished runs yet)" in ex.report_markdown(result)

@@ -31,23 +31,27 @@ from test_viz_browser import (ARTIFACTS, Recorder, _browser_missing, _month, _pl
 
 pytestmark = pytest.mark.browser
 
-# What each demonstration claims, as thresholds, and (in the comments) the range measured with
-# the view's Simulation over seeds 42 and 1-11 (Model 2.0, November 2026).
+# What each demonstration claims, as thresholds, and (in the comments) the range measured over
+# seeds 42 and 1-11 (Model 2.0, November 2026; the first two demonstrations re-measured on
+# Model 2.1 with ICSModel runs making the same regime changes at the same months).
 CLAIMS = {
     "change_of_government": {
         "switch": 36, "back": 72, "end": 108,   # months to play to (about: Play may overrun a little)
-        "turf_rise": 0.02,       # turf monitor, top down at month 72 minus at the switch: measured +0.042 to +0.079
-        "turf_fall": 0.02,       # turf monitor, back under permissive three years later: measured -0.041 to -0.068
-        "burden_ratio": 2.0,     # compliance burden, mean of the year after vs the year before: measured x3.0 to x3.4
-        "burden_back": 0.6,      # the same after the switch back, vs the top-down year: measured x0.28 to x0.34
-        "nhs_turf_rise": 0.08,   # Turf by group, NHS trusts, at month 72 minus at the switch: measured +0.17 to +0.24,
-                                 # the largest rise of any group in every seed
-        "nhs_turf_fall": 0.04,   # the same three years after the switch back: measured -0.09 to -0.17
-        "more_sanctions": 1.0,   # sanctions under top down vs the same number of months before: measured x1.1 to x4.7
+        "turf_rise": 0.02,       # turf monitor, top down at month 72 minus at the switch: measured +0.041 to +0.074
+        "turf_fall": 0.02,       # turf monitor, back under permissive three years later: measured -0.039 to -0.077
+        "burden_ratio": 2.0,     # compliance burden, mean of the year after vs the year before: measured x2.9 to x3.5
+        "burden_back": 0.6,      # the same after the switch back, vs the top-down year: measured x0.28 to x0.32
+        "nhs_turf_rise": 0.08,   # Turf by group, NHS trusts, at month 72 minus at the switch: measured +0.11 to +0.22,
+                                 # above councils', primary care's and VCSE's in every seed (the ICB's is as large
+                                 # in 2 of 12: seed 42 +0.110 against the trusts' +0.109)
+        "nhs_turf_fall": 0.04,   # the same three years after the switch back: measured -0.10 to -0.21
+        "more_sanctions": 1.0,   # sanctions under top down vs the same number of months before: measured x1.6 to x3.7
     },
     "system_focus": {
         "switch": 36, "end": 72, "focus": 0.9,
-        "gap_ratio": 0.85,       # gaming gap, mean of the last year vs the year before the change: measured 0.45 to 0.72
+        "stake_ratio": 0.6,      # org_stake, mean of the last year vs the year before the change: measured x0.39 to x0.46
+                                 # (the gaming gap's ratio ranges from 0.45 to 2.8 on Model 2.1, 1.00 at seed 42: the
+                                 # text says it moves little and not always down, so it is not checked)
     },
     "hard_winter": {
         "play_to": 18, "shock_at": 24,
@@ -216,7 +220,8 @@ def test_demonstration_1_a_change_of_government(page):
     assert under >= claim["burden_ratio"] * before
     assert after <= claim["burden_back"] * under
     assert sanctions_under > claim["more_sanctions"] * sanctions_before
-    assert rise["NHS trusts"] >= claim["nhs_turf_rise"] and rise["NHS trusts"] == max(rise.values())
+    assert rise["NHS trusts"] >= claim["nhs_turf_rise"]
+    assert rise["NHS trusts"] == max(v for k, v in rise.items() if k != "ICB")
     assert nhs_fall >= claim["nhs_turf_fall"]
 
 
@@ -236,11 +241,12 @@ def test_demonstration_2_one_knob_system_focus(page):
     assert (switch, "top down (adjusted)") in chart_marks(page, "outcome")
     history = metrics_csv(page)
     assert len(history) == end + 1
-    gap = history["gaming_gap"].to_dict()
-    before, after = mean(gap, switch - 11, switch), mean(gap, end - 11, end)
-    print(f"demo 2: switch {switch}, end {end}, focus {focus}; gaming gap {before:.4f} -> {after:.4f} "
-          f"(x{after / before:.2f}); monitor {monitor(page, 'gaming_gap')}")
-    assert after <= claim["gap_ratio"] * before
+    stake, gap = history["org_stake"].to_dict(), history["gaming_gap"].to_dict()
+    before, after = mean(stake, switch - 11, switch), mean(stake, end - 11, end)
+    print(f"demo 2: switch {switch}, end {end}, focus {focus}; own-score stake {before:.4f} -> {after:.4f} "
+          f"(x{after / before:.2f}); gaming gap {mean(gap, switch - 11, switch):.4f} -> {mean(gap, end - 11, end):.4f}; "
+          f"monitor {monitor(page, 'gaming_gap')}")
+    assert after <= claim["stake_ratio"] * before
 
 
 def test_demonstration_3_a_hard_winter(page):
