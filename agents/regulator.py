@@ -117,12 +117,22 @@ class Regulator(mesa.Agent):
         self.sanction(model, caught, 1.0)
         self.check_contributions(model, inspected)
 
+    def free_rider_chance(self, model) -> float | None:
+        """Chance an inspected free-rider is sanctioned, or None if this regulator does not check joint work.
+
+        An inspection checks each body's share of joint work: working in partnership with other
+        agencies is part of being well led, whatever a league table weighs.
+        """
+        return model.p["free_rider_deterrence"]
+
     def check_contributions(self, model, inspected: np.ndarray) -> None:
-        """An inspection also checks each body's share of joint work (partnership working is part of
-        being well led): an inspected free-rider is sanctioned with chance ``free_rider_deterrence``."""
-        orgs, p, rng = model.orgs, model.p, model.rng
+        """Sanction the inspected free-riders it catches (``free_rider_chance``)."""
+        chance = self.free_rider_chance(model)
+        if chance is None:
+            return
+        orgs, rng = model.orgs, model.rng
         caught = _catch_free_riders(inspected=inspected, free_riding=free_riders(orgs), draw=rng.random(orgs.n),
-                                    chance=p["free_rider_deterrence"], caught_free_riding=orgs.caught_free_riding)
+                                    chance=chance, caught_free_riding=orgs.caught_free_riding)
         self.sanction(model, caught, 1.0)
 
     def sanction(self, model, who: np.ndarray, weight: float) -> None:
@@ -186,16 +196,10 @@ class NHSEOverseer(Regulator):
         regime, p = model.regime, model.p
         return np.full(model.orgs.n_systems, FORUMS_AT_FULL * p["convening_strength"] * regime.oversight_intensity)
 
-    def check_contributions(self, model, inspected: np.ndarray) -> None:
-        """The overseer checks joint work as far as its scores count the system outcome."""
-        orgs, regime, p, rng = model.orgs, model.regime, model.p, model.rng
-        focus = regime.system_focus
-        if focus <= 0:
-            return
-        caught = _catch_free_riders(inspected=inspected, free_riding=free_riders(orgs), draw=rng.random(orgs.n),
-                                    chance=focus * p["free_rider_deterrence"],
-                                    caught_free_riding=orgs.caught_free_riding)
-        self.sanction(model, caught, 1.0)
+    def free_rider_chance(self, model) -> float | None:
+        """The overseer checks joint work as far as its scores count the system outcome (not at all at 0)."""
+        focus = model.regime.system_focus
+        return None if focus <= 0 else focus * model.p["free_rider_deterrence"]
 
     def score(self, model) -> np.ndarray:
         """Published score of each provider: reported performance and the system outcome, by ``system_focus``."""

@@ -930,3 +930,16 @@ class TestFreeRiderChecks:
         assert total[overseer_only].sum() == 0     # the ICB: the overseer scores no system here
         none, _ = caught(0.0)
         assert none.sum() == 0
+
+
+def test_a_regulator_subclass_can_stop_checking_joint_work():
+    """free_rider_chance returning None: that regulator catches no free-rider and draws nothing for it."""
+    class NoChecks(CQCInspector):
+        def free_rider_chance(self, model):
+            return None
+
+    m = ICSModel(rng=5, regime="top_down", system_focus=0.0, free_rider_deterrence=1.0, inspection_capacity=1.0,
+                 regulators=[NHSEOverseer, NoChecks])
+    for _ in range(24):
+        m.step()
+        assert not m.orgs.caught_free_riding.any()
