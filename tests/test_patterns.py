@@ -67,8 +67,9 @@ def top_down():
 def test_1_trust_falls_faster_than_it_builds(top_down):
     """When a regulator catches an organisation gaming (under top_down), its partners' trust
     in it falls within the month; a year later less than the fall has been regained (about
-    half on model 2.1, a quarter on model 2.0: more joint work under top_down now brings more
-    small wins). The fall per month remains far faster than the rebuilding per month.
+    half on model 2.1, a quarter on model 2.0; why more is regained now is not traced). The
+    fall per month remains far faster than the rebuilding per month. The share assertion was
+    "below 0.6" on model 2.0 and is "below 1" since model 2.1.
 
     Event study on whole-model runs: every first detection of a body (none in the year
     before, none in the three years after), its partners' mean trust in it relative to the
