@@ -144,6 +144,10 @@ def _projects(a, b, level, trust, joint_work, level_sum, effort_joint, share_a, 
         if level_sum[i] > 0:
             for lv in range(1, advantage.size):
                 effort_at[i, lv] = joint_work[i] * lv / level_sum[i]
+    # how clear a steer each organisation works to: once per organisation, not twice per project
+    clarity = np.empty(n_orgs)
+    for i in range(n_orgs):
+        clarity[i] = _clarity(steer[i], shared_purpose[i], steer_strength)
     for k in range(n_pairs):
         i = a[k]
         j = b[k]
@@ -161,8 +165,7 @@ def _projects(a, b, level, trust, joint_work, level_sum, effort_joint, share_a, 
             tried[j] += 1.0
             # the share of the pair's effort not lost to coordination overhead: a clearer steer
             # (or a forum) saves more of it, and only what is left counts towards success
-            clear = min(_clarity(steer[i], shared_purpose[i], steer_strength),
-                        _clarity(steer[j], shared_purpose[j], steer_strength))
+            clear = min(clarity[i], clarity[j])
             if meeting[k] and clear < facilitation:
                 clear = facilitation
             kept_share = 1.0 - overhead[lv] * (1.0 - clear)
