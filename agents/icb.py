@@ -20,11 +20,11 @@ the overseer's mandate for forums reach the partnership:
   asks like the providers, and its plan carries the steer those asks give
   (the national priorities a joint forward plan must set out how to
   deliver; Health and Care Act 2022; NHS England 2022) to every partner
-  that signed it. A
-  member works to the clearer of the steer it received itself and the one
-  its plan relays, so councils, primary care and VCSE members share the
-  national steer only through the plan. No regime setting enters: how
-  clear the steer is depends on the asks the ICB received.
+  that signed it. A member works to the clearer of the steer it received
+  itself and the one its plan relays, so councils, primary care and VCSE
+  members share the national steer only through the plan. No regime
+  setting enters: how clear the steer is depends on the asks the ICB
+  received.
 - **pooling** (every April): where national funding rules allow money to be
   pooled (``funding_flexibility``), it pools a share of its allocation with the
   plan's members. Pooled money pays for prevention work (joint prevention
